@@ -1,0 +1,35 @@
+"""Engines: the owner's for migrations, the request role's for serving.
+
+With two credentials (``APP_DATABASE_URL`` set) the service logs in as a role
+that owns no table. With one owner or superuser URL it still serves as that
+role, by ``SET ROLE`` on every new connection, so row-level security applies
+either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+
+def serving_engine(
+    url: str, *, set_role: str | None, pool_size: int = 5, max_overflow: int = 5
+) -> Engine:
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5, "application_name": "perf-review-api"},
+    )
+    if set_role:
+        role = set_role
+
+        @event.listens_for(engine, "connect")
+        def _become_request_role(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f'SET ROLE "{role}"')
+            dbapi_connection.commit()
+
+    return engine

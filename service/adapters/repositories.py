@@ -1,0 +1,176 @@
+"""Repositories: loading and saving domain objects, one query per list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from sqlalchemy import Select, Table, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from service.adapters import tables
+from service.adapters.tenancy import TenantNotBound, bound_tenant
+from service.application.pagination import Page, PageRequest
+from service.application.ports import AuditFilters, MemberFilters
+from service.domain.access import AccessRole
+from service.domain.audit import AuditEvent
+from service.domain.credentials import ApiToken, AuthSession, Invitation
+from service.domain.member import Member, MemberStatus
+from service.domain.organisation import Organisation
+
+T = TypeVar("T")
+
+
+def paginate(session: Session, statement: Select[Any], page: PageRequest) -> Page[Any]:
+    """One statement: the page's rows and the total, via a window count."""
+    counted = statement.add_columns(func.count().over().label("_total"))
+    rows = session.execute(counted.limit(page.page_size).offset(page.offset)).all()
+    if rows:
+        return Page([row[0] for row in rows], int(rows[0][-1]))
+    if page.page == 1:
+        return Page([], 0)
+    # Past the last page: the total still has to be right for X-Pagination.
+    total = session.execute(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    ).scalar_one()
+    return Page([], int(total))
+
+
+class Repository(Generic[T]):
+    entity: type[T]
+    table: Table
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def org_id(self) -> UUID:
+        """The bound tenant, for Core statements the ORM scoping does not see."""
+        org_id = bound_tenant(self.session)
+        if org_id is None:
+            raise TenantNotBound("No organisation is bound to this unit of work.")
+        return org_id
+
+    def add(self, obj: T) -> None:
+        self.session.add(obj)
+
+    def get(self, entity_id: UUID) -> T | None:
+        # Scoped to the bound tenant by the session; the id alone never crosses it.
+        return self.session.execute(
+            select(self.entity).where(self.table.c.id == entity_id)
+        ).scalar_one_or_none()
+
+    def delete(self, obj: T) -> None:
+        self.session.delete(obj)
+
+
+class OrganisationRepository(Repository[Organisation]):
+    entity = Organisation
+    table = tables.organisations
+
+
+class MemberRepository(Repository[Member]):
+    entity = Member
+    table = tables.members
+
+    def get_by_email(self, email: str) -> Member | None:
+        return self.session.execute(
+            select(Member).where(self.table.c.email == email)
+        ).scalar_one_or_none()
+
+    def list(self, filters: MemberFilters, page: PageRequest) -> Page[Member]:
+        c = tables.members.c
+        statement = select(Member)
+        for column, value in (
+            (c.team_id, filters.team_id),
+            (c.manager_id, filters.manager_id),
+            (c.product_role_id, filters.product_role_id),
+            (c.status, filters.status),
+        ):
+            if value is not None:
+                statement = statement.where(column == value)
+        if filters.q:
+            pattern = (
+                "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            statement = statement.where(or_(c.name.ilike(pattern), c.email.ilike(pattern)))
+        if filters.within is not None:
+            statement = statement.where(c.id.in_(filters.within))
+        return paginate(self.session, statement.order_by(c.name, c.id), page)
+
+    def active_admin_count(self) -> int:
+        c = tables.members.c
+        return int(
+            self.session.execute(
+                select(func.count())
+                .select_from(Member)
+                .where(
+                    c.access_role == AccessRole.ADMIN.value, c.status == MemberStatus.ACTIVE.value
+                )
+            ).scalar_one()
+        )
+
+    def subtree_ids(self, root_id: UUID) -> frozenset[UUID]:
+        m = tables.members
+        org_id = self.org_id
+        tree = (
+            select(m.c.id)
+            .where(m.c.org_id == org_id, m.c.manager_id == root_id)
+            .cte("subtree", recursive=True)
+        )
+        tree = tree.union_all(
+            select(m.c.id).join(tree, m.c.manager_id == tree.c.id).where(m.c.org_id == org_id)
+        )
+        rows = self.session.execute(select(tree.c.id)).scalars().all()
+        return frozenset(rows)
+
+
+class ApiTokenRepository(Repository[ApiToken]):
+    entity = ApiToken
+    table = tables.api_tokens
+
+    def list(self, page: PageRequest) -> Page[ApiToken]:
+        c = tables.api_tokens.c
+        statement = select(ApiToken).where(c.revoked_at.is_(None)).order_by(c.created_at, c.id)
+        return paginate(self.session, statement, page)
+
+
+class AuthSessionRepository(Repository[AuthSession]):
+    entity = AuthSession
+    table = tables.auth_sessions
+
+
+class InvitationRepository(Repository[Invitation]):
+    entity = Invitation
+    table = tables.invitations
+
+    def revoke_open(self, member_id: UUID, now: datetime) -> None:
+        c = tables.invitations.c
+        self.session.execute(
+            update(Invitation)
+            .where(c.member_id == member_id, c.accepted_at.is_(None), c.expires_at > now)
+            .values(expires_at=now),
+            execution_options={"synchronize_session": False},
+        )
+
+
+class AuditLogRepository(Repository[AuditEvent]):
+    entity = AuditEvent
+    table = tables.audit_events
+
+    def list(self, filters: AuditFilters, page: PageRequest) -> Page[AuditEvent]:
+        c = tables.audit_events.c
+        statement = select(AuditEvent)
+        for column, value in (
+            (c.entity_type, filters.entity_type),
+            (c.entity_id, filters.entity_id),
+            (c.actor_id, filters.actor_id),
+        ):
+            if value is not None:
+                statement = statement.where(column == value)
+        if filters.since is not None:
+            statement = statement.where(c.created_at >= filters.since)
+        if filters.until is not None:
+            statement = statement.where(c.created_at < filters.until)
+        return paginate(self.session, statement.order_by(c.created_at.desc(), c.id), page)

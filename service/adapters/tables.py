@@ -1,0 +1,253 @@
+"""The relational schema as SQLAlchemy Core tables.
+
+Every tenant-owned table has ``org_id`` first in its primary key, in every
+unique constraint and in every foreign key between tenant tables, so the
+database itself refuses a cross-tenant reference and the schema distributes by
+``org_id`` on Citus unchanged. ``migrations/`` creates exactly this schema (a
+test compares them); row-level security lives only in the migrations.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+metadata = MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    }
+)
+
+
+def _created_at() -> Column[object]:
+    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("settings", JSONB, nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    _created_at(),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "name"),
+    ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
+)
+
+competencies = Table(
+    "competencies",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text),
+    Column("retired", Boolean, nullable=False, server_default=text("false")),
+    Column("position", Integer, nullable=False, server_default=text("0")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "key"),
+    ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
+)
+
+product_roles = Table(
+    "product_roles",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("track", String(64), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("description", Text),
+    Column("pay_currency", String(3)),
+    Column("pay_min", Numeric(14, 2)),
+    Column("pay_max", Numeric(14, 2)),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "track", "level"),
+    ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
+    CheckConstraint(
+        "(pay_currency IS NULL AND pay_min IS NULL AND pay_max IS NULL)"
+        " OR (pay_currency IS NOT NULL AND pay_min IS NOT NULL AND pay_max IS NOT NULL"
+        " AND pay_min <= pay_max)",
+        name="pay_band",
+    ),
+)
+
+expectations = Table(
+    "expectations",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("role_id", UUID(as_uuid=True), nullable=False),
+    Column("competency_id", UUID(as_uuid=True), nullable=False),
+    Column("expected_score", Integer, nullable=False),
+    Column("weight", Numeric(8, 4), nullable=False),
+    Column("description", Text),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "role_id", "competency_id"),
+    ForeignKeyConstraint(
+        ["org_id", "role_id"], ["product_roles.org_id", "product_roles.id"], ondelete="CASCADE"
+    ),
+    ForeignKeyConstraint(["org_id", "competency_id"], ["competencies.org_id", "competencies.id"]),
+    CheckConstraint("weight > 0", name="weight_positive"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("title", String(200)),
+    Column("access_role", String(32), nullable=False),
+    Column("product_role_id", UUID(as_uuid=True)),
+    Column("manager_id", UUID(as_uuid=True)),
+    Column("team_id", UUID(as_uuid=True)),
+    Column("status", String(16), nullable=False, server_default=text("'active'")),
+    Column("password_hash", String(255)),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "email"),
+    ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["org_id", "manager_id"], ["members.org_id", "members.id"]),
+    ForeignKeyConstraint(["org_id", "team_id"], ["teams.org_id", "teams.id"]),
+    ForeignKeyConstraint(
+        ["org_id", "product_role_id"], ["product_roles.org_id", "product_roles.id"]
+    ),
+    CheckConstraint("access_role IN ('admin', 'head_of_product', 'pm')", name="access_role"),
+    CheckConstraint("status IN ('active', 'deactivated')", name="status"),
+    CheckConstraint("email = lower(email)", name="email_lowercase"),
+    Index("ix_members_org_id_manager_id", "org_id", "manager_id"),
+    Index("ix_members_org_id_team_id", "org_id", "team_id"),
+    Index("ix_members_org_id_product_role_id", "org_id", "product_role_id"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("scopes", ARRAY(String(16)), nullable=False),
+    _created_at(),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "token_hash"),
+    ForeignKeyConstraint(["org_id", "member_id"], ["members.org_id", "members.id"]),
+    # Look-up by hash happens before the tenant is known (see auth functions).
+    Index("ix_api_tokens_token_hash", "token_hash"),
+)
+
+auth_sessions = Table(
+    "auth_sessions",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    _created_at(),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "token_hash"),
+    ForeignKeyConstraint(
+        ["org_id", "member_id"], ["members.org_id", "members.id"], ondelete="CASCADE"
+    ),
+    Index("ix_auth_sessions_token_hash", "token_hash"),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    _created_at(),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "token_hash"),
+    ForeignKeyConstraint(
+        ["org_id", "member_id"], ["members.org_id", "members.id"], ondelete="CASCADE"
+    ),
+    Index("ix_invitations_token_hash", "token_hash"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("actor_id", UUID(as_uuid=True)),
+    Column("entity_type", String(64), nullable=False),
+    Column("entity_id", UUID(as_uuid=True), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("before", JSONB),
+    Column("after", JSONB),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "id"),
+    ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["org_id", "actor_id"], ["members.org_id", "members.id"]),
+    Index("ix_audit_events_org_id_created_at", "org_id", "created_at"),
+    Index("ix_audit_events_org_id_entity", "org_id", "entity_type", "entity_id"),
+)
+
+# Failed log-ins per identity (a hash of organisation slug and email), shared by
+# every worker. Not tenant data: only the SECURITY DEFINER auth functions touch it.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("identity", String(64), nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_login_failures_identity_failed_at", "identity", "failed_at"),
+)
+
+TENANT_TABLES = tuple(t.name for t in metadata.sorted_tables if "org_id" in t.c)

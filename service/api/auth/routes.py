@@ -1,0 +1,44 @@
+"""Logging in and redeeming invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from service.api.auth.schemas import AcceptInvitationSchema, LogInSchema, TokenSchema
+from service.api.base import Blueprint, operation
+from service.api.requests import context
+from service.application import auth as use_cases
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Logging in.")
+
+
+@blp.route("/token")
+class Token(MethodView):
+    @operation("logIn", public=True, summary="Exchange credentials for a bearer token")
+    @blp.arguments(LogInSchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(
+        401, description="Wrong organisation, email or password (one answer for all)."
+    )
+    @blp.alt_response(429, description="Ten failed log-ins within 15 minutes; see `Retry-After`.")
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Log in with the organisation's slug, an email and a password."""
+        issued = use_cases.log_in(context(), body["org"], body["email"], body["password"])
+        return {
+            "access_token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+        }
+
+
+@blp.route("/accept-invitation")
+class AcceptInvitation(MethodView):
+    @operation("acceptInvitation", public=True, summary="Redeem an invitation")
+    @blp.arguments(AcceptInvitationSchema)
+    @blp.response(204)
+    @blp.alt_response(404, description="Unknown, used or expired invitation.")
+    def post(self, body: dict[str, Any]) -> None:
+        """Set a password with a one-time invitation token; then log in as usual."""
+        use_cases.accept_invitation(context(), body["token"], body["password"])

@@ -1,0 +1,141 @@
+"""Project conventions on top of flask-smorest, in one place.
+
+- ``Schema`` rejects unknown fields (no mass assignment of ``org_id``,
+  ``status``...).
+- ``operation(...)`` gives every view an operationId and its access rule: the
+  token scope it needs and the access roles that may call it. A view without
+  one is refused (deny by default, see ``api.requests``).
+- ETags come from a version column, so ``If-Match`` compares versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from copy import deepcopy
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import marshmallow as ma
+from flask import g, request
+from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.utils import deepupdate
+
+from service.application.pagination import Page as Page_
+from service.application.pagination import PageRequest
+from service.domain.access import AccessRole, Scope
+from service.domain.errors import Invalid, PreconditionRequired
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+MAX_PAGE = 10_000
+
+
+class Schema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Who may call an operation: ``public``, or a scope and optional roles."""
+
+    public: bool = False
+    scope: Scope | None = None
+    roles: tuple[AccessRole, ...] = ()
+    body_types: tuple[str, ...] = ("application/json",)
+    max_body: int | None = None
+
+
+def operation(
+    operation_id: str,
+    *,
+    scope: Scope | None = None,
+    roles: Iterable[AccessRole] = (),
+    public: bool = False,
+    summary: str | None = None,
+    description: str | None = None,
+    body_types: Iterable[str] = ("application/json",),
+    max_body: int | None = None,
+) -> Callable[[F], F]:
+    if not public and scope is None:
+        raise ValueError(f"{operation_id}: give a scope, or mark it public")
+    access = Access(
+        public=public,
+        scope=scope,
+        roles=tuple(roles),
+        body_types=tuple(body_types),
+        max_body=max_body,
+    )
+
+    def decorator(func: F) -> F:
+        doc: dict[str, Any] = {"operationId": operation_id}
+        if summary:
+            doc["summary"] = summary
+        if description:
+            doc["description"] = description
+        if public:
+            doc["security"] = []
+        else:
+            who = ", ".join(r.value for r in access.roles) or "any member"
+            doc["description"] = (
+                (description or "") + f"\n\nRequires scope `{scope}`; allowed to: {who}."
+            ).strip()
+            doc["responses"] = {
+                "401": {"$ref": "#/components/responses/UNAUTHORIZED"},
+                "403": {"$ref": "#/components/responses/FORBIDDEN"},
+            }
+        apidoc = deepcopy(getattr(func, "_apidoc", {}))
+        apidoc["manual_doc"] = deepupdate(deepcopy(apidoc.get("manual_doc", {})), doc)
+        func._apidoc = apidoc  # type: ignore[attr-defined]
+        func.access = access  # type: ignore[attr-defined]
+        return func
+
+    return decorator
+
+
+class Blueprint(SmorestBlueprint):  # type: ignore[misc]
+    """flask-smorest's Blueprint with the project's page sizes (at most 100)."""
+
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
+
+
+def page_request(pagination_parameters: Any) -> PageRequest:
+    """The page asked for, bounded so that no OFFSET scans without end."""
+    page = int(pagination_parameters.page)
+    if page > MAX_PAGE:
+        raise Invalid("The page is out of range.", {"page": [f"Must be at most {MAX_PAGE}."]})
+    return PageRequest(page, int(pagination_parameters.page_size))
+
+
+def paginated(pagination_parameters: Any, page: Page_[T]) -> list[T]:
+    pagination_parameters.item_count = page.total
+    return page.items
+
+
+def etag_for(version: int) -> str:
+    return f'"v{version}"'
+
+
+def set_etag(version: int) -> None:
+    """The response's ETag, written by ``api.requests`` on a successful answer."""
+    g.response_etag = etag_for(version)
+
+
+def if_match_version(*, required: bool = False) -> int | None:
+    """The version the client last read, from ``If-Match``; None when absent."""
+    values = list(request.if_match)
+    if not values:
+        if required:
+            raise PreconditionRequired("This write needs an If-Match header with the ETag.")
+        return None
+    if request.if_match.star_tag:
+        return None
+    tag = values[0]
+    if not tag.startswith("v") or not tag[1:].isdigit():
+        raise Invalid(
+            "The If-Match value is not an ETag of this resource.",
+            {"If-Match": ["Send the ETag you read."]},
+        )
+    return int(tag[1:])

@@ -1,0 +1,99 @@
+"""Every error, from every layer, as one JSON shape.
+
+``{"code": <status>, "status": <reason>, "message": <text>, "errors": {...}}``,
+with the exception's own headers kept (``Allow`` on 405, ``WWW-Authenticate``
+on 401, ``Retry-After`` on 429), and never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from service.domain import errors as domain
+
+log = logging.getLogger("service.errors")
+
+STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
+    domain.Unauthenticated: 401,
+    domain.Forbidden: 403,
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+    domain.PreconditionFailed: 412,
+    domain.Invalid: 422,
+    domain.PreconditionRequired: 428,
+    domain.TooManyRequests: 429,
+}
+
+LOCATIONS = {"json", "query", "form", "headers", "files"}
+AUTHENTICATE = 'Bearer realm="api"'
+
+
+def error_response(
+    code: int,
+    message: str | None = None,
+    errors: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    status = HTTPStatus(code)
+    payload: dict[str, Any] = {
+        "code": code,
+        "status": status.phrase,
+        "message": message or status.description or status.phrase,
+    }
+    if errors:
+        payload["errors"] = errors
+    response = jsonify(payload)
+    response.status_code = code
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    if code == 401:
+        response.headers.setdefault("WWW-Authenticate", AUTHENTICATE)
+    return response
+
+
+def handle_domain_error(error: domain.DomainError) -> Response:
+    code = next((c for cls, c in STATUS_BY_ERROR.items() if isinstance(error, cls)), 400)
+    headers: dict[str, str] = {}
+    if isinstance(error, domain.TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
+    errors = error.errors if isinstance(error, domain.Invalid) else None
+    return error_response(code, error.message, errors, headers)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    code = error.code or 500
+    if code >= 500 and isinstance(error, InternalServerError):
+        original = error.original_exception
+        if original is not None:
+            log.error("unhandled error", exc_info=original)
+        return error_response(500, "Something went wrong on our side; it has been logged.")
+    data = getattr(error, "data", None) or {}
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
+    errors = data.get("errors") or data.get("messages")
+    if isinstance(errors, dict) and len(errors) == 1 and set(errors) <= LOCATIONS:
+        errors = next(iter(errors.values()))
+    message = data.get("message") or _default_message(code, error)
+    return error_response(code, message, errors, headers)
+
+
+def _default_message(code: int, error: HTTPException) -> str:
+    if code == 422:
+        return "The request is not valid; see errors."
+    return str(error.description or HTTPStatus(code).phrase)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    log.error("unhandled error", exc_info=error)
+    return error_response(500, "Something went wrong on our side; it has been logged.")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(domain.DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,156 @@
+"""People and their reporting lines."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+
+from service.api.base import (
+    Blueprint,
+    if_match_version,
+    operation,
+    page_request,
+    paginated,
+    set_etag,
+)
+from service.api.members.schemas import (
+    InvitationSchema,
+    MemberPatchSchema,
+    MemberQuerySchema,
+    MemberSchema,
+)
+from service.api.requests import context
+from service.application import members as use_cases
+from service.application.members import MemberView
+from service.application.ports import MemberFilters
+from service.domain.access import AccessRole, Scope
+from service.domain.member import Member
+
+blp = Blueprint(
+    "members",
+    __name__,
+    url_prefix="/api/v1",
+    description="People, their access roles and reporting lines.",
+)
+
+DIRECTORY_FIELDS = ("id", "name", "title", "product_role_id", "manager_id", "team_id", "status")
+
+
+def present(view: MemberView) -> Member | dict[str, Any]:
+    """The full record, or the directory entry when the caller may see no more."""
+    if view.full:
+        return view.member
+    return {name: getattr(view.member, name) for name in DIRECTORY_FIELDS}
+
+
+def _with_etag(member: Member) -> Member:
+    set_etag(member.version)
+    return member
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @operation("getMe", scope=Scope.READ, summary="The caller")
+    @blp.response(200, MemberSchema)
+    def get(self) -> Member:
+        """The member behind the token (for an API token, the admin who made it)."""
+        return use_cases.get_me(context())
+
+
+@blp.route("/members")
+class Members(MethodView):
+    @operation("listMembers", scope=Scope.READ, summary="List members")
+    @blp.arguments(MemberQuerySchema, location="query")
+    @blp.response(200, MemberSchema(many=True))
+    @blp.paginate()
+    def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[Any]:
+        """The directory. Admins see everyone in full; a head of product their
+        subtree in full; everyone else sees name, title, team, role and manager."""
+        page = use_cases.list_members(
+            context(), MemberFilters(**query), page_request(pagination_parameters)
+        )
+        return [present(v) for v in paginated(pagination_parameters, page)]
+
+    @operation("createMember", scope=Scope.ADMIN, roles=[AccessRole.ADMIN], summary="Add a member")
+    @blp.arguments(MemberSchema)
+    @blp.response(201, MemberSchema)
+    @blp.alt_response(409, description="The email is taken.")
+    def post(self, body: dict[str, Any]) -> Member:
+        """Add a person; they log in with the given password or through an invitation."""
+        member = use_cases.create_member(
+            context(),
+            use_cases.NewMember(
+                email=body["email"],
+                name=body["name"],
+                title=body.get("title"),
+                access_role=AccessRole(body["access_role"]),
+                product_role_id=body.get("product_role_id"),
+                manager_id=body.get("manager_id"),
+                team_id=body.get("team_id"),
+                password=body.get("password"),
+            ),
+        )
+        return _with_etag(member)
+
+
+@blp.route("/members/<uuid:member_id>")
+class MemberById(MethodView):
+    @operation("getMember", scope=Scope.READ, summary="One member")
+    @blp.response(200, MemberSchema)
+    @blp.alt_response(404, description="No such member in your organisation.")
+    def get(self, member_id: UUID) -> Any:
+        view = use_cases.get_member(context(), member_id)
+        set_etag(view.member.version)
+        return present(view)
+
+    @operation(
+        "updateMember", scope=Scope.ADMIN, roles=[AccessRole.ADMIN], summary="Change a member"
+    )
+    @blp.arguments(MemberPatchSchema)
+    @blp.response(200, MemberSchema)
+    @blp.alt_response(404, description="No such member in your organisation.")
+    @blp.alt_response(409, description="The email is taken, or the last admin would be lost.")
+    @blp.alt_response(412, description="If-Match is stale.")
+    def patch(self, body: dict[str, Any], member_id: UUID) -> Member:
+        """Change any of the fields; `If-Match` is honoured when sent."""
+        member = use_cases.update_member(
+            context(), member_id, use_cases.MemberChanges(body), if_match_version()
+        )
+        return _with_etag(member)
+
+
+@blp.route("/members/<uuid:member_id>/deactivate")
+class Deactivate(MethodView):
+    @operation(
+        "deactivateMember",
+        scope=Scope.ADMIN,
+        roles=[AccessRole.ADMIN],
+        summary="Deactivate a member",
+    )
+    @blp.response(200, MemberSchema)
+    @blp.alt_response(404, description="No such member in your organisation.")
+    @blp.alt_response(409, description="Already deactivated, or the last admin.")
+    def post(self, member_id: UUID) -> Member:
+        """Their log-in and API tokens stop working on the very next request;
+        the member and their reviews are kept."""
+        return _with_etag(use_cases.deactivate_member(context(), member_id, if_match_version()))
+
+
+@blp.route("/members/<uuid:member_id>/invitation")
+class Invite(MethodView):
+    @operation(
+        "inviteMember",
+        scope=Scope.ADMIN,
+        roles=[AccessRole.ADMIN],
+        summary="Issue a one-time invitation",
+    )
+    @blp.response(201, InvitationSchema)
+    @blp.alt_response(404, description="No such member in your organisation.")
+    @blp.alt_response(409, description="The member is deactivated.")
+    def post(self, member_id: UUID) -> Any:
+        """A one-time token, shown once, that lets the person set a password at
+        `POST /auth/accept-invitation`. A new invitation voids earlier ones."""
+        issued = use_cases.invite_member(context(), member_id)
+        return {"token": issued.token, "expires_at": issued.expires_at}

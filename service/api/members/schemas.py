@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from service.api.base import Schema
+from service.domain.access import AccessRole
+from service.domain.member import MemberStatus
+
+ACCESS_ROLES = [r.value for r in AccessRole]
+
+
+class MemberSchema(Schema):
+    id = ma.fields.UUID(dump_only=True)
+    email = ma.fields.Email(
+        required=True,
+        validate=validate.Length(max=320),
+        metadata={"description": "Unique in the organisation; absent from a PM's view of others."},
+    )
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
+    access_role = ma.fields.String(
+        validate=validate.OneOf(ACCESS_ROLES),
+        load_default=AccessRole.PM.value,
+        metadata={"description": "admin, head_of_product or pm (default)."},
+    )
+    product_role_id = ma.fields.UUID(allow_none=True)
+    manager_id = ma.fields.UUID(allow_none=True)
+    team_id = ma.fields.UUID(allow_none=True)
+    status = ma.fields.String(dump_only=True, metadata={"description": "active or deactivated"})
+    password = ma.fields.String(
+        load_only=True,
+        validate=validate.Length(min=12, max=256),
+        metadata={"description": "Optional initial password; otherwise invite the person."},
+    )
+
+
+class MemberPatchSchema(Schema):
+    email = ma.fields.Email(validate=validate.Length(max=320))
+    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    title = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
+    access_role = ma.fields.String(validate=validate.OneOf(ACCESS_ROLES))
+    product_role_id = ma.fields.UUID(allow_none=True)
+    manager_id = ma.fields.UUID(allow_none=True)
+    team_id = ma.fields.UUID(allow_none=True)
+
+
+class MemberQuerySchema(Schema):
+    team_id = ma.fields.UUID()
+    manager_id = ma.fields.UUID()
+    product_role_id = ma.fields.UUID()
+    status = ma.fields.String(validate=validate.OneOf([s.value for s in MemberStatus]))
+    q = ma.fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Text search in name and email."},
+    )
+
+
+class InvitationSchema(Schema):
+    token = ma.fields.String(metadata={"description": "Shown once; send it to the person."})
+    expires_at = ma.fields.DateTime()

@@ -1,0 +1,89 @@
+"""Sign-up, and the caller's organisation with its settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from service.api.base import Blueprint, if_match_version, operation, set_etag
+from service.api.organisations.schemas import (
+    OrganisationPatchSchema,
+    OrganisationSchema,
+    SignedUpSchema,
+    SignUpSchema,
+)
+from service.api.requests import context
+from service.application import organisations as use_cases
+from service.domain.access import AccessRole, Scope
+from service.domain.organisation import Organisation
+
+blp = Blueprint(
+    "organisations",
+    __name__,
+    url_prefix="/api/v1",
+    description="Organisations (tenants): sign-up and settings.",
+)
+
+
+def _with_etag(org: Organisation) -> Organisation:
+    set_etag(org.version)
+    return org
+
+
+@blp.route("/orgs")
+class SignUp(MethodView):
+    @operation("signUp", public=True, summary="Create an organisation and its first admin")
+    @blp.arguments(SignUpSchema)
+    @blp.response(201, SignedUpSchema)
+    @blp.alt_response(409, description="The slug is taken.")
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Sign up: a new organisation, its default ladder and its first admin.
+
+        Can be switched off by the operator (`SIGNUP_ENABLED=false`, answers 403).
+        Log in afterwards with `POST /auth/token`.
+        """
+        admin = body["admin"]
+        result = use_cases.sign_up(
+            context(),
+            use_cases.SignUp(
+                name=body["name"],
+                slug=body["slug"],
+                admin_email=admin["email"],
+                admin_name=admin["name"],
+                admin_password=admin["password"],
+            ),
+        )
+        return {"organisation": result.organisation, "admin_id": result.admin.id}
+
+
+@blp.route("/org")
+class CurrentOrganisation(MethodView):
+    @operation("getOrganisation", scope=Scope.READ, summary="The caller's organisation")
+    @blp.response(200, OrganisationSchema)
+    def get(self) -> Any:
+        """The caller's organisation and its settings; the ETag guards `PATCH`."""
+        return _with_etag(use_cases.get_organisation(context()))
+
+    @operation(
+        "updateOrganisation",
+        scope=Scope.ADMIN,
+        roles=[AccessRole.ADMIN],
+        summary="Change the name or settings",
+    )
+    @blp.arguments(OrganisationPatchSchema)
+    @blp.response(200, OrganisationSchema)
+    @blp.alt_response(412, description="If-Match is stale.")
+    def patch(self, body: dict[str, Any]) -> Any:
+        """Change the name or any part of the settings; `If-Match` is honoured when sent.
+
+        A new rating scale needs its labels; it is refused while an expectation
+        of the ladder would fall outside it.
+        """
+        org = use_cases.update_organisation(
+            context(),
+            name=body.get("name"),
+            settings=body.get("settings"),
+            expected_version=if_match_version(),
+        )
+        return _with_etag(org)

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from service.api.base import Schema
+
+
+class RatingScaleSchema(Schema):
+    min = ma.fields.Integer(required=True, metadata={"description": "Lowest point of the scale."})
+    max = ma.fields.Integer(required=True, metadata={"description": "Highest point of the scale."})
+    labels = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1, max=100)),
+        required=True,
+        metadata={"description": "One label per point, from min to max."},
+    )
+
+
+class RatingScalePatchSchema(RatingScaleSchema):
+    class Meta:
+        partial = True
+
+
+class SettingsSchema(Schema):
+    rating_scale = ma.fields.Nested(RatingScaleSchema, required=True)
+    peer_anonymity_threshold = ma.fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=50),
+        metadata={
+            "description": "Peer comments are shown only when at least this many peers submitted."
+        },
+    )
+    ready_soon_max_gap = ma.fields.Float(
+        required=True,
+        validate=validate.Range(min=0, max=20),
+        metadata={"description": "`ready_soon` allows no competency gap below minus this."},
+    )
+    ready_soon_min_mean_gap = ma.fields.Float(
+        required=True,
+        validate=validate.Range(min=-20, max=0),
+        metadata={"description": "`ready_soon` needs a weighted mean gap of at least this."},
+    )
+
+
+class SettingsPatchSchema(SettingsSchema):
+    rating_scale = ma.fields.Nested(RatingScalePatchSchema)
+
+    class Meta:
+        partial = True
+
+
+class OrganisationSchema(Schema):
+    id = ma.fields.UUID(dump_only=True)
+    name = ma.fields.String(dump_only=True)
+    slug = ma.fields.String(dump_only=True)
+    settings = ma.fields.Nested(SettingsSchema, dump_only=True)
+
+
+class OrganisationPatchSchema(Schema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    settings = ma.fields.Nested(SettingsPatchSchema)
+
+
+class AdminSignUpSchema(Schema):
+    email = ma.fields.Email(required=True, validate=validate.Length(max=320))
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(min=12, max=256)
+    )
+
+
+class SignUpSchema(Schema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    slug = ma.fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
+            error="Use 1 to 64 lowercase letters, digits and inner hyphens.",
+        ),
+    )
+    admin = ma.fields.Nested(AdminSignUpSchema, required=True)
+
+
+class SignedUpSchema(Schema):
+    organisation = ma.fields.Nested(OrganisationSchema)
+    admin_id = ma.fields.UUID()

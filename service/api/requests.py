@@ -1,0 +1,126 @@
+"""The life of a request: its id, its caller, its access check, its log line.
+
+Access is denied by default: a view reached without an ``operation(...)``
+declaration answers 403. Public views need no token; every other view needs a
+valid bearer token, the declared scope and one of the declared roles.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import UnsupportedMediaType
+
+from service.api.base import Access
+from service.application import auth
+from service.application.context import Context, Wiring
+from service.domain.errors import Forbidden, Unauthenticated
+
+log = logging.getLogger("service.requests")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+JSON_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: Endpoints outside the API: documentation, the spec and probes.
+OPEN_BLUEPRINTS = frozenset({"api-docs", "ops", "docs_assets"})
+
+
+def wiring() -> Wiring:
+    value: Wiring = current_app.extensions["review_service"]
+    return value
+
+
+def context() -> Context:
+    """The request's context (unit of work, caller), opened on first use."""
+    ctx: Context | None = g.get("review_context")
+    if ctx is None:
+        ctx = wiring().context()
+        g.review_context = ctx
+    return ctx
+
+
+def _access_of_endpoint() -> Access | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return None
+    view_class = getattr(view, "view_class", None)
+    target = getattr(view_class, request.method.lower(), None) if view_class else view
+    if target is None and request.method == "HEAD" and view_class is not None:
+        target = getattr(view_class, "get", None)
+    access: Access | None = getattr(target, "access", None)
+    return access
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Send a bearer token in the Authorization header.")
+    return token.strip()
+
+
+def _before_request() -> None:
+    g.request_started = time.perf_counter()
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = (
+        incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+    )
+    if request.endpoint is None or request.blueprint in OPEN_BLUEPRINTS:
+        return  # unknown routes answer 404 through the error handler
+    if request.method == "OPTIONS":
+        return
+    access = _access_of_endpoint()
+    if access is None:
+        raise Forbidden("This operation is not open to anyone.")
+    if access.max_body is not None:
+        request.max_content_length = access.max_body
+    if (
+        request.method in JSON_METHODS
+        and request.content_length
+        and request.mimetype not in access.body_types
+    ):
+        raise UnsupportedMediaType(f"Send the body as {' or '.join(access.body_types)}.")
+    if access.public:
+        return
+    ctx = context()
+    principal = auth.authenticate(ctx, _bearer_token())
+    if access.scope is not None:
+        principal.require_scope(access.scope)
+    if access.roles:
+        principal.require_role(*access.roles)
+
+
+def _after_request(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+    etag = g.get("response_etag")
+    if etag and response.status_code < 300:
+        response.headers["ETag"] = etag
+    started = g.get("request_started")
+    ctx: Context | None = g.get("review_context")
+    principal = ctx.principal if ctx else None
+    fields: dict[str, Any] = {
+        "request_id": g.get("request_id"),
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "org_id": str(principal.org_id) if principal else None,
+        "member_id": str(principal.member_id) if principal else None,
+    }
+    log.info("request", extra=fields)
+    return response
+
+
+def _teardown(_error: BaseException | None) -> None:
+    ctx: Context | None = g.pop("review_context", None)
+    if ctx is not None:
+        ctx.uow.close()
+
+
+def register(app: Flask) -> None:
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    app.teardown_request(_teardown)

@@ -1,0 +1,29 @@
+"""The application factory: ``gunicorn 'service.app:create_app()'``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+from swagger_ui_bundle import swagger_ui_path
+
+from service import bootstrap, cli, logs
+from service.api import init_api
+
+JSON_BODY_LIMIT = 1024 * 1024
+
+
+def create_app(env: Mapping[str, str] | None = None) -> Flask:
+    settings = bootstrap.Settings.from_env(env)
+    logs.configure(settings.log_level)
+    app = Flask("service")
+    app.config["MAX_CONTENT_LENGTH"] = JSON_BODY_LIMIT
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    wired = bootstrap.wire(settings)
+    app.extensions["review_service"] = wired.wiring
+    app.extensions["review_readiness"] = wired.readiness
+    app.extensions["review_engine"] = wired.engine
+    init_api(app, Path(swagger_ui_path))
+    cli.register(app)
+    return app

@@ -1,0 +1,80 @@
+"""Recording and reading the audit log."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from service.application.context import Context
+from service.application.pagination import Page, PageRequest
+from service.application.ports import AuditFilters
+from service.domain.audit import AuditEvent
+
+#: Never written to the audit log, whatever the entity.
+SECRET_FIELDS = frozenset({"password_hash", "token_hash"})
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return snapshot(value)
+    return value
+
+
+def snapshot(entity: Any, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A JSON-ready copy of a domain object's fields, secrets left out."""
+    return {
+        f.name: _jsonable(getattr(entity, f.name))
+        for f in dataclasses.fields(entity)
+        if f.name not in SECRET_FIELDS | exclude | {"org_id", "version", "created_at"}
+    }
+
+
+def record(
+    ctx: Context,
+    *,
+    entity_type: str,
+    entity_id: UUID,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    org_id: UUID | None = None,
+    actor_id: UUID | None = None,
+) -> None:
+    principal = ctx.principal
+    ctx.uow.audit_log.add(
+        AuditEvent(
+            org_id=org_id or ctx.caller.org_id,
+            id=uuid.uuid4(),
+            actor_id=actor_id or (principal.member_id if principal else None),
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            before=before,
+            after=after,
+            created_at=ctx.now(),
+        )
+    )
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    return before != after
+
+
+def list_audit_events(ctx: Context, filters: AuditFilters, page: PageRequest) -> Page[AuditEvent]:
+    ctx.caller.require_admin()
+    return ctx.uow.audit_log.list(filters, page)

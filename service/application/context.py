@@ -1,0 +1,53 @@
+"""What every use case receives: the transaction, the caller and the policies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from service.application.ports import PasswordHasher, UnitOfWork
+from service.domain.access import Principal
+from service.domain.errors import Unauthenticated
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    signup_enabled: bool = True
+    session_ttl: timedelta = timedelta(hours=12)
+    invitation_ttl: timedelta = timedelta(days=7)
+    login_max_failures: int = 10
+    login_window: timedelta = timedelta(minutes=15)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Context:
+    uow: UnitOfWork
+    passwords: PasswordHasher
+    policies: Policies
+    principal: Principal | None = None
+
+    @property
+    def caller(self) -> Principal:
+        if self.principal is None:
+            raise Unauthenticated("Authentication is required.")
+        return self.principal
+
+    def now(self) -> datetime:
+        return utc_now()
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """What the composition root provides to the edges: how to open a unit of work."""
+
+    unit_of_work: Callable[[], UnitOfWork]
+    passwords: PasswordHasher
+    policies: Policies
+
+    def context(self) -> Context:
+        return Context(uow=self.unit_of_work(), passwords=self.passwords, policies=self.policies)

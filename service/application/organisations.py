@@ -1,0 +1,115 @@
+"""Signing up an organisation, and reading and changing its settings."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from service.application import audit
+from service.application.auth import check_password_strength
+from service.application.concurrency import check_version
+from service.application.context import Context
+from service.application.ports import Snapshot
+from service.domain.access import AccessRole, Scope
+from service.domain.errors import Forbidden, NotFound
+from service.domain.member import Member, normalise_email
+from service.domain.organisation import (
+    Organisation,
+    default_settings,
+    merge_settings,
+    validate_slug,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    name: str
+    slug: str
+    admin_email: str
+    admin_name: str
+    admin_password: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignedUp:
+    organisation: Organisation
+    admin: Member
+
+
+def sign_up(ctx: Context, cmd: SignUp) -> SignedUp:
+    if not ctx.policies.signup_enabled:
+        raise Forbidden("Sign-up is switched off on this server.")
+    validate_slug(cmd.slug)
+    check_password_strength(cmd.admin_password)
+    org = Organisation(
+        id=uuid.uuid4(), name=cmd.name.strip(), slug=cmd.slug, settings=default_settings()
+    )
+    ctx.uow.bind_tenant(org.id)
+    ctx.uow.organisations.add(org)
+    ctx.uow.flush()  # a taken slug surfaces here, as a conflict
+    admin = Member(
+        org_id=org.id,
+        id=uuid.uuid4(),
+        email=normalise_email(cmd.admin_email),
+        name=cmd.admin_name.strip(),
+        access_role=AccessRole.ADMIN,
+        password_hash=ctx.passwords.hash(cmd.admin_password),
+    )
+    ctx.uow.members.add(admin)
+    ctx.uow.flush()
+    audit.record(
+        ctx,
+        org_id=org.id,
+        actor_id=admin.id,
+        entity_type="organisation",
+        entity_id=org.id,
+        action="created",
+        after=audit.snapshot(org),
+    )
+    audit.record(
+        ctx,
+        org_id=org.id,
+        actor_id=admin.id,
+        entity_type="member",
+        entity_id=admin.id,
+        action="created",
+        after=audit.snapshot(admin),
+    )
+    ctx.uow.commit()
+    return SignedUp(org, admin)
+
+
+def get_organisation(ctx: Context) -> Organisation:
+    ctx.caller.require_scope(Scope.READ)
+    org = ctx.uow.organisations.get(ctx.caller.org_id)
+    if org is None:
+        raise NotFound("Organisation")
+    return org
+
+
+def update_organisation(
+    ctx: Context, *, name: str | None, settings: Snapshot | None, expected_version: int | None
+) -> Organisation:
+    caller = ctx.caller
+    caller.require_scope(Scope.ADMIN)
+    caller.require_admin()
+    org = get_organisation(ctx)
+    check_version(org.version, expected_version)
+    before = audit.snapshot(org)
+    if settings:
+        new_settings = merge_settings(org.settings, dict(settings))
+        org.settings = new_settings
+    if name is not None:
+        org.name = name.strip()
+    after = audit.snapshot(org)
+    if after != before:
+        audit.record(
+            ctx,
+            entity_type="organisation",
+            entity_id=org.id,
+            action="updated",
+            before=before,
+            after=after,
+        )
+    ctx.uow.commit()
+    return org

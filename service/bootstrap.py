@@ -1,0 +1,103 @@
+"""The composition root: reads configuration and wires the concrete adapters."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import sessionmaker
+
+from service.adapters import orm
+from service.adapters.database import serving_engine
+from service.adapters.passwords import Argon2Passwords
+from service.adapters.tenancy import TenantSession
+from service.adapters.unit_of_work import SqlUnitOfWork
+from service.application.context import Policies, Wiring
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, read from the environment only."""
+
+    database_url: str
+    set_role: str | None
+    policies: Policies
+    fast_password_hashing: bool
+    pool_size: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        app_url = env.get("APP_DATABASE_URL")
+        owner_url = env.get("DATABASE_URL")
+        if not app_url and not owner_url:
+            raise ConfigurationError("Set DATABASE_URL (or APP_DATABASE_URL) to a PostgreSQL URL.")
+        role = env.get("APP_DB_ROLE", "review_app")
+        return cls(
+            database_url=normalise_url(app_url or owner_url or ""),
+            # With one owner URL, serve as the request role all the same.
+            set_role=None if app_url else role,
+            policies=Policies(
+                signup_enabled=_flag(env.get("SIGNUP_ENABLED"), True),
+                session_ttl=timedelta(seconds=int(env.get("SESSION_TTL_SECONDS", "43200"))),
+                invitation_ttl=timedelta(days=int(env.get("INVITATION_TTL_DAYS", "7"))),
+                login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "10")),
+                login_window=timedelta(seconds=int(env.get("LOGIN_WINDOW_SECONDS", "900"))),
+            ),
+            fast_password_hashing=_flag(env.get("FAST_PASSWORD_HASHING"), False),
+            pool_size=int(env.get("DB_POOL_SIZE", "5")),
+            log_level=env.get("LOG_LEVEL", "INFO"),
+        )
+
+
+def normalise_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class Wired:
+    wiring: Wiring
+    engine: Engine
+    readiness: Callable[[], bool]
+
+
+def wire(settings: Settings) -> Wired:
+    orm.start_mappers()
+    engine = serving_engine(
+        settings.database_url, set_role=settings.set_role, pool_size=settings.pool_size
+    )
+    session_factory = sessionmaker(
+        bind=engine, class_=TenantSession, expire_on_commit=False, autoflush=False
+    )
+
+    def readiness() -> bool:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any failure means "not ready"
+            return False
+
+    wiring = Wiring(
+        unit_of_work=lambda: SqlUnitOfWork(session_factory),
+        passwords=Argon2Passwords(fast=settings.fast_password_hashing),
+        policies=settings.policies,
+    )
+    return Wired(wiring, engine, readiness)

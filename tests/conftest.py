@@ -1,0 +1,71 @@
+"""Shared fixtures: one fresh PostgreSQL database per test session (per xdist worker).
+
+Tests isolate themselves by tenant: each makes its own organisations, with
+unique slugs, so nothing needs rolling back and tests may run in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from service.app import create_app
+from service.cli import alembic_config
+from tests.support.api import ApiClient, OrgFactory
+from tests.support.database import resolve_test_database_url
+
+
+def _conninfo(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def owner_url() -> Iterator[str]:
+    """The owner's URL of this session's own database, migrated to head."""
+    maintenance = resolve_test_database_url()
+    name = f"review_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_conninfo(maintenance), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(maintenance).set(database=name).render_as_string(hide_password=False)
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
+    yield url
+    with psycopg.connect(_conninfo(maintenance), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def app(owner_url: str) -> Iterator[Flask]:
+    env = {
+        "DATABASE_URL": owner_url,
+        "FAST_PASSWORD_HASHING": "true",
+        "LOG_LEVEL": "WARNING",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    application = create_app(env)
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["review_engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def anonymous(client: FlaskClient) -> ApiClient:
+    return ApiClient(client, None)
+
+
+@pytest.fixture
+def orgs(client: FlaskClient) -> OrgFactory:
+    return OrgFactory(client)
