@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKeyConstraint,
     Identity,
@@ -248,6 +249,242 @@ login_failures = Table(
     Column("identity", String(64), nullable=False),
     Column("failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_login_failures_identity_failed_at", "identity", "failed_at"),
+)
+
+
+# --- Review cycles -----------------------------------------------------------
+# Launching a cycle copies the scale, thresholds, competencies, roles with their
+# expectations, and each participant's role and manager into the cycle_* tables
+# below, so later edits of the ladder or the people never change a past cycle.
+
+review_cycles = Table(
+    "review_cycles",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("review_types", ARRAY(String(16)), nullable=False),
+    Column("self_review_due", Date),
+    Column("manager_review_due", Date),
+    Column("peer_review_due", Date),
+    Column("max_peers_per_reviewee", Integer, nullable=False, server_default=text("5")),
+    Column("allow_self_nomination", Boolean, nullable=False, server_default=text("false")),
+    Column("team_ids", ARRAY(UUID(as_uuid=True))),
+    Column("member_ids", ARRAY(UUID(as_uuid=True))),
+    Column("state", String(16), nullable=False, server_default=text("'draft'")),
+    Column("created_by", UUID(as_uuid=True)),
+    # Snapshotted at launch (null while draft).
+    Column("scale_min", Integer),
+    Column("scale_max", Integer),
+    Column("scale_labels", JSONB),
+    Column("peer_anonymity_threshold", Integer),
+    Column("ready_soon_max_gap", Numeric(8, 4)),
+    Column("ready_soon_min_mean_gap", Numeric(8, 4)),
+    Column("launched_at", DateTime(timezone=True)),
+    Column("calibrating_at", DateTime(timezone=True)),
+    Column("released_at", DateTime(timezone=True)),
+    Column("cancelled_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "id"),
+    ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["org_id", "created_by"], ["members.org_id", "members.id"]),
+    CheckConstraint(
+        "state IN ('draft', 'active', 'calibrating', 'released', 'cancelled')", name="state"
+    ),
+    CheckConstraint("period_start <= period_end", name="period"),
+    CheckConstraint("max_peers_per_reviewee BETWEEN 0 AND 50", name="max_peers"),
+    Index("ix_review_cycles_org_id_state", "org_id", "state"),
+    Index("ix_review_cycles_org_id_period_end", "org_id", "period_end"),
+)
+
+cycle_competencies = Table(
+    "cycle_competencies",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("cycle_id", UUID(as_uuid=True), nullable=False),
+    Column("competency_id", UUID(as_uuid=True), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text),
+    Column("position", Integer, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "cycle_id", "competency_id"),
+    ForeignKeyConstraint(
+        ["org_id", "cycle_id"], ["review_cycles.org_id", "review_cycles.id"], ondelete="CASCADE"
+    ),
+    ForeignKeyConstraint(["org_id", "competency_id"], ["competencies.org_id", "competencies.id"]),
+)
+
+cycle_roles = Table(
+    "cycle_roles",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("cycle_id", UUID(as_uuid=True), nullable=False),
+    # The ladder role as it was; no foreign key, so a role deleted later stays here.
+    Column("role_id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("track", String(64), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("pay_currency", String(3)),
+    Column("pay_min", Numeric(14, 2)),
+    Column("pay_max", Numeric(14, 2)),
+    # Derived at launch from the snapshot: lowest higher level on the same track.
+    Column("next_role_id", UUID(as_uuid=True)),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "cycle_id", "role_id"),
+    ForeignKeyConstraint(
+        ["org_id", "cycle_id"], ["review_cycles.org_id", "review_cycles.id"], ondelete="CASCADE"
+    ),
+)
+
+cycle_expectations = Table(
+    "cycle_expectations",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("cycle_id", UUID(as_uuid=True), nullable=False),
+    Column("role_id", UUID(as_uuid=True), nullable=False),
+    Column("competency_id", UUID(as_uuid=True), nullable=False),
+    Column("expected_score", Integer, nullable=False),
+    Column("weight", Numeric(8, 4), nullable=False),
+    Column("description", Text),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "cycle_id", "role_id", "competency_id"),
+    ForeignKeyConstraint(
+        ["org_id", "cycle_id", "role_id"],
+        ["cycle_roles.org_id", "cycle_roles.cycle_id", "cycle_roles.role_id"],
+        ondelete="CASCADE",
+    ),
+    ForeignKeyConstraint(
+        ["org_id", "cycle_id", "competency_id"],
+        [
+            "cycle_competencies.org_id",
+            "cycle_competencies.cycle_id",
+            "cycle_competencies.competency_id",
+        ],
+    ),
+)
+
+cycle_participants = Table(
+    "cycle_participants",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("cycle_id", UUID(as_uuid=True), nullable=False),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    # Role and manager as they were at launch (null while draft).
+    Column("product_role_id", UUID(as_uuid=True)),
+    Column("manager_id", UUID(as_uuid=True)),
+    Column("calibration_note", Text),
+    Column("calibrated_at", DateTime(timezone=True)),
+    Column("calibrated_by", UUID(as_uuid=True)),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "cycle_id", "member_id"),
+    ForeignKeyConstraint(
+        ["org_id", "cycle_id"], ["review_cycles.org_id", "review_cycles.id"], ondelete="CASCADE"
+    ),
+    ForeignKeyConstraint(["org_id", "member_id"], ["members.org_id", "members.id"]),
+    ForeignKeyConstraint(["org_id", "manager_id"], ["members.org_id", "members.id"]),
+    ForeignKeyConstraint(["org_id", "calibrated_by"], ["members.org_id", "members.id"]),
+    Index("ix_cycle_participants_org_id_member_id", "org_id", "member_id"),
+    Index("ix_cycle_participants_org_id_cycle_id_manager_id", "org_id", "cycle_id", "manager_id"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("cycle_id", UUID(as_uuid=True), nullable=False),
+    Column("reviewee_id", UUID(as_uuid=True), nullable=False),
+    Column("reviewer_id", UUID(as_uuid=True), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("status", String(16), nullable=False, server_default=text("'not_started'")),
+    Column("summary", Text),
+    Column("promotion_recommendation", String(16)),
+    Column("potential", String(8)),
+    Column("nominated_by", UUID(as_uuid=True)),
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    _created_at(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("org_id", "id"),
+    # A second launch or a repeated nomination cannot duplicate an assignment.
+    UniqueConstraint("org_id", "cycle_id", "reviewee_id", "reviewer_id", "type"),
+    ForeignKeyConstraint(
+        ["org_id", "cycle_id"], ["review_cycles.org_id", "review_cycles.id"], ondelete="CASCADE"
+    ),
+    ForeignKeyConstraint(["org_id", "reviewee_id"], ["members.org_id", "members.id"]),
+    ForeignKeyConstraint(["org_id", "reviewer_id"], ["members.org_id", "members.id"]),
+    ForeignKeyConstraint(["org_id", "nominated_by"], ["members.org_id", "members.id"]),
+    CheckConstraint("type IN ('self', 'manager', 'peer', 'upward')", name="type"),
+    CheckConstraint("status IN ('not_started', 'in_progress', 'submitted')", name="status"),
+    CheckConstraint(
+        "promotion_recommendation IS NULL"
+        " OR promotion_recommendation IN ('ready_now', 'ready_soon', 'not_ready')",
+        name="promotion_recommendation",
+    ),
+    CheckConstraint(
+        "potential IS NULL OR potential IN ('low', 'medium', 'high')", name="potential"
+    ),
+    CheckConstraint("type = 'self' OR reviewer_id <> reviewee_id", name="not_self"),
+    Index("ix_reviews_org_id_reviewer_id_cycle_id", "org_id", "reviewer_id", "cycle_id"),
+    Index("ix_reviews_org_id_cycle_id_type_status", "org_id", "cycle_id", "type", "status"),
+)
+
+review_ratings = Table(
+    "review_ratings",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("review_id", UUID(as_uuid=True), nullable=False),
+    Column("competency_id", UUID(as_uuid=True), nullable=False),
+    # Null while a draft leaves it open; submitting requires every score.
+    Column("score", Integer),
+    Column("comment", Text),
+    Column("evidence", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "review_id", "competency_id"),
+    ForeignKeyConstraint(
+        ["org_id", "review_id"], ["reviews.org_id", "reviews.id"], ondelete="CASCADE"
+    ),
+    ForeignKeyConstraint(["org_id", "competency_id"], ["competencies.org_id", "competencies.id"]),
+)
+
+calibrations = Table(
+    "calibrations",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("cycle_id", UUID(as_uuid=True), nullable=False),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    Column("competency_id", UUID(as_uuid=True), nullable=False),
+    Column("score", Integer, nullable=False),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "cycle_id", "member_id", "competency_id"),
+    ForeignKeyConstraint(
+        ["org_id", "cycle_id", "member_id"],
+        [
+            "cycle_participants.org_id",
+            "cycle_participants.cycle_id",
+            "cycle_participants.member_id",
+        ],
+        ondelete="CASCADE",
+    ),
+    ForeignKeyConstraint(
+        ["org_id", "cycle_id", "competency_id"],
+        [
+            "cycle_competencies.org_id",
+            "cycle_competencies.cycle_id",
+            "cycle_competencies.competency_id",
+        ],
+    ),
 )
 
 TENANT_TABLES = tuple(t.name for t in metadata.sorted_tables if "org_id" in t.c)
