@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
+from flask.cli import AppGroup
+from tqdm import tqdm
 
-from service.application.context import Wiring
+from service.application.context import Context, Wiring
+from service.domain.access import AccessRole, Principal
+from service.domain.errors import DomainError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,6 +65,114 @@ def seed() -> None:
         )
 
 
+# An AppGroup: its commands run inside the application context, under any runner.
+members = AppGroup("members", help="People of an organisation.")
+
+
+@members.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", "slug", required=True, help="The organisation's slug.")
+@click.option(
+    "--as",
+    "actor_email",
+    default=None,
+    help="The admin recorded as the actor (default: the organisation's first active admin, "
+    "found with the owner's DATABASE_URL).",
+)
+@click.option("--dry-run", is_flag=True, help="Check the file, write nothing.")
+def import_people(file: Path, slug: str, actor_email: str | None, dry_run: bool) -> None:
+    """Create and update people from a CSV FILE, all or nothing, as POST /members/import."""
+    from service.application.member_import import import_members
+    from service.application.people_csv import ImportRejected
+
+    wiring: Wiring = current_app.extensions["review_service"]
+    ctx = wiring.context()
+    bars = ProgressBars()
+    try:
+        _act_as_admin(ctx, slug, actor_email)
+        result = import_members(ctx, file.read_bytes(), dry_run=dry_run, progress=bars)
+    except ImportRejected as rejected:
+        bars.close()
+        for problem in rejected.problems:
+            column = f", {problem.column}" if problem.column else ""
+            click.echo(f"{file}:{problem.line}{column}: {problem.message}", err=True)
+        raise click.ClickException(rejected.message) from None
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        bars.close()
+        ctx.uow.close()
+    teams = f"; teams created: {', '.join(result.teams_created)}" if result.teams_created else ""
+    click.echo(
+        f"{'Checked' if dry_run else 'Imported'} {result.rows} people into '{slug}': "
+        f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+        f"{teams}."
+    )
+
+
+class ProgressBars:
+    """One tqdm bar per stage of the import (validating rows, writing)."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, tqdm[Any]] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(
+                total=total, desc=stage, unit="row" if stage == "validating" else "step"
+            )
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _act_as_admin(ctx: Context, slug: str, email: str | None) -> None:
+    if email is not None:
+        login = ctx.uow.credentials.find_login(slug, email)
+        found = None if login is None else (login.org_id, login.member_id)
+    else:
+        found = _first_admin(slug)
+    if found is None:
+        raise click.ClickException(f"No such organisation, or no such admin in '{slug}'.")
+    org_id, member_id = found
+    ctx.uow.bind_tenant(org_id)
+    member = ctx.uow.members.get(member_id)
+    if member is None or not member.is_active or member.access_role is not AccessRole.ADMIN:
+        raise click.ClickException(f"{email} is not an active admin of '{slug}'.")
+    ctx.principal = Principal(org_id=org_id, member_id=member_id, access_role=AccessRole.ADMIN)
+
+
+def _first_admin(slug: str) -> tuple[UUID, UUID] | None:
+    """Asked as the owner: the request role cannot look across organisations."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise click.ClickException("Give --as EMAIL (an admin), or set the owner's DATABASE_URL.")
+    from sqlalchemy import create_engine, text
+
+    from service.bootstrap import normalise_url
+
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT o.id, m.id FROM organisations o JOIN members m ON m.org_id = o.id"
+                    " WHERE o.slug = :slug AND m.access_role = 'admin' AND m.status = 'active'"
+                    " ORDER BY m.created_at, m.id LIMIT 1"
+                ),
+                {"slug": slug},
+            ).first()
+    finally:
+        engine.dispose()
+    return None if row is None else (row[0], row[1])
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(db)
     app.cli.add_command(demo)
+    app.cli.add_command(members)

@@ -1,28 +1,43 @@
-"""The demo organisation that ``make run`` creates on an empty database."""
+"""The demo organisation that ``make run`` creates on an empty database.
+
+Its people come from ``demo_people.csv`` through the same import as
+``POST /members/import`` (a head of product, two product leads and their PMs, on
+the default ladder, in three teams); each then accepts an invitation with the demo
+password, so that anyone can log in as them.
+"""
 
 from __future__ import annotations
 
 import os
+from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from service.application import members, organisations
+from service.application import auth, member_import, members, organisations, product_roles
 from service.application.context import Wiring
+from service.application.pagination import PageRequest
+from service.application.ports import MemberFilters
 from service.bootstrap import normalise_url
 from service.domain.access import AccessRole, Principal
+from service.domain.career import PayBand
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN_EMAIL = "admin@demo.example"
 DEMO_ADMIN_PASSWORD = "demo-password-2026"  # noqa: S105 - printed to the console on purpose
+DEMO_PEOPLE = Path(__file__).with_name("demo_people.csv")
 
-PEOPLE = [
-    # email, name, title, access role, manager's email
-    ("hop@demo.example", "Hana Okafor", "Head of Product", AccessRole.HEAD_OF_PRODUCT, None),
-    ("lead@demo.example", "Luis Ortega", "Product Lead", AccessRole.PM, "hop@demo.example"),
-    ("senior@demo.example", "Sara Lind", "Senior PM", AccessRole.PM, "lead@demo.example"),
-    ("pm@demo.example", "Priya Mehta", "Product Manager", AccessRole.PM, "lead@demo.example"),
-    ("apm@demo.example", "Alex Park", "Associate PM", AccessRole.PM, "senior@demo.example"),
-]
+#: Yearly pay bands of the default ladder, by level, so promotion costs show.
+PAY_BANDS = {
+    1: (70_000, 85_000),
+    2: (85_000, 105_000),
+    3: (105_000, 130_000),
+    4: (125_000, 150_000),
+    5: (145_000, 175_000),
+    6: (170_000, 205_000),
+    7: (200_000, 250_000),
+    8: (240_000, 320_000),
+}
 
 
 def database_is_empty() -> bool:
@@ -59,23 +74,17 @@ def seed_demo(wiring: Wiring) -> tuple[str, str] | None:
             member_id=signed_up.admin.id,
             access_role=AccessRole.ADMIN,
         )
-        ids = {}
-        for email, name, title, role, manager in PEOPLE:
-            member = members.create_member(
-                ctx,
-                members.NewMember(
-                    email=email,
-                    name=name,
-                    title=title,
-                    access_role=role,
-                    password=DEMO_ADMIN_PASSWORD,
-                ),
-            )
-            ids[email] = member.id
-            if manager is not None:
-                members.update_member(
-                    ctx, member.id, members.MemberChanges({"manager_id": ids[manager]}), None
-                )
+        ladder = product_roles.list_product_roles(ctx, PageRequest(1, 100), "product")
+        for rung in ladder.items:
+            low, high = PAY_BANDS[rung.role.level]
+            band = PayBand("EUR", Decimal(low), Decimal(high))
+            product_roles.update_product_role(ctx, rung.role.id, {"pay_band": band}, None)
+        member_import.import_members(ctx, DEMO_PEOPLE.read_bytes())
+        people = members.list_members(ctx, MemberFilters(), PageRequest(1, 100))
+        for person in people.items:
+            if person.member.id != signed_up.admin.id:
+                invitation = members.invite_member(ctx, person.member.id)
+                auth.accept_invitation(ctx, invitation.token, DEMO_ADMIN_PASSWORD)
     finally:
         ctx.uow.close()
     return DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD

@@ -211,6 +211,8 @@ $$;
 CREATE FUNCTION auth_resolve_token(p_hash text)
 RETURNS TABLE (org_id uuid, member_id uuid, access_role text, scopes text[], token_id uuid)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    found_token record;
 BEGIN
     RETURN QUERY
     SELECT s.org_id, s.member_id, m.access_role::text, NULL::text[], NULL::uuid
@@ -219,13 +221,24 @@ BEGIN
     IF FOUND THEN
         RETURN;
     END IF;
-    RETURN QUERY
-    UPDATE api_tokens t SET last_used_at = now()
-    FROM members m
+    SELECT t.org_id, t.member_id, m.access_role::text AS access_role, t.scopes::text[] AS scopes,
+           t.id, t.last_used_at
+    INTO found_token
+    FROM api_tokens t JOIN members m ON m.org_id = t.org_id AND m.id = t.member_id
     WHERE t.token_hash = p_hash AND t.revoked_at IS NULL
-      AND (t.expires_at IS NULL OR t.expires_at > now())
-      AND m.org_id = t.org_id AND m.id = t.member_id AND m.status = 'active'
-    RETURNING t.org_id, t.member_id, m.access_role::text, t.scopes::text[], t.id;
+      AND (t.expires_at IS NULL OR t.expires_at > now()) AND m.status = 'active';
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    -- Stamped at most once a minute: a busy integration does not write (and lock
+    -- the token's row) on every request.
+    IF found_token.last_used_at IS NULL
+       OR found_token.last_used_at < now() - interval '1 minute' THEN
+        UPDATE api_tokens SET last_used_at = now()
+        WHERE api_tokens.org_id = found_token.org_id AND api_tokens.id = found_token.id;
+    END IF;
+    RETURN QUERY SELECT found_token.org_id, found_token.member_id, found_token.access_role,
+                        found_token.scopes, found_token.id;
 END
 $$;
 

@@ -158,6 +158,8 @@ CREATE TABLE reviews (
 
 CREATE INDEX ix_reviews_org_id_reviewer_id_cycle_id ON reviews (org_id, reviewer_id, cycle_id);
 
+CREATE INDEX ix_reviews_org_id_reviewee_id_cycle_id ON reviews (org_id, reviewee_id, cycle_id);
+
 CREATE INDEX ix_reviews_org_id_cycle_id_type_status ON reviews (org_id, cycle_id, type, status);
 
 CREATE TABLE review_ratings (

@@ -8,14 +8,18 @@ of two concurrent writers exactly one wins.
 
 from __future__ import annotations
 
-from sqlalchemy.orm import registry
+from sqlalchemy.orm import registry, relationship
 
 from service.adapters import tables
 from service.domain.audit import AuditEvent
+from service.domain.calibration import Calibration, CycleParticipant
 from service.domain.career import Competency, Expectation, ProductRole, Team
 from service.domain.credentials import ApiToken, AuthSession, Invitation
+from service.domain.cycle import ReviewCycle
+from service.domain.idempotency import IdempotencyRecord
 from service.domain.member import Member
 from service.domain.organisation import Organisation
+from service.domain.review import Rating, Review
 
 mapper_registry = registry(metadata=tables.metadata)
 _mapped = False
@@ -40,9 +44,60 @@ def start_mappers() -> None:
     m(
         ProductRole,
         tables.product_roles,
+        properties={
+            # A role and its expectations are saved together; the expectations of a
+            # page of roles load in one more query (selectin), whatever its length.
+            "expectations": relationship(
+                Expectation,
+                cascade="all, delete-orphan",
+                lazy="selectin",
+                order_by=tables.expectations.c.id,
+            ),
+        },
         **_versioned(tables.product_roles),
     )
     m(ApiToken, tables.api_tokens)
     m(AuthSession, tables.auth_sessions)
     m(Invitation, tables.invitations)
     m(AuditEvent, tables.audit_events)
+    m(IdempotencyRecord, tables.idempotency_keys)
+    _map_review_cycles()
+
+
+def _map_review_cycles() -> None:
+    """Cycles, participants with their calibrations, reviews with their ratings.
+
+    Children load with their parent (selectin: one more query, whatever the count)
+    and are saved with it; the parent's UPDATE ... WHERE version = n runs before
+    the children's writes, so a stale writer fails before touching a rating.
+    """
+    m = mapper_registry.map_imperatively
+    m(ReviewCycle, tables.review_cycles, **_versioned(tables.review_cycles))
+    m(Calibration, tables.calibrations)
+    m(
+        CycleParticipant,
+        tables.cycle_participants,
+        properties={
+            "calibrations": relationship(
+                Calibration,
+                cascade="all, delete-orphan",
+                lazy="selectin",
+                order_by=tables.calibrations.c.id,
+            ),
+        },
+        **_versioned(tables.cycle_participants),
+    )
+    m(Rating, tables.review_ratings)
+    m(
+        Review,
+        tables.reviews,
+        properties={
+            "ratings": relationship(
+                Rating,
+                cascade="all, delete-orphan",
+                lazy="selectin",
+                order_by=tables.review_ratings.c.id,
+            ),
+        },
+        **_versioned(tables.reviews),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -20,26 +21,11 @@ from service.domain.member import Member, MemberStatus
 from service.domain.organisation import Organisation
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
-def paginate(session: Session, statement: Select[Any], page: PageRequest) -> Page[Any]:
-    """One statement: the page's rows and the total, via a window count."""
-    counted = statement.add_columns(func.count().over().label("_total"))
-    rows = session.execute(counted.limit(page.page_size).offset(page.offset)).all()
-    if rows:
-        return Page([row[0] for row in rows], int(rows[0][-1]))
-    if page.page == 1:
-        return Page([], 0)
-    # Past the last page: the total still has to be right for X-Pagination.
-    total = session.execute(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    ).scalar_one()
-    return Page([], int(total))
-
-
-class Repository(Generic[T]):
-    entity: type[T]
-    table: Table
+class TenantQueries:
+    """Base of every repository: the session, and the bound tenant for Core statements."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -51,6 +37,33 @@ class Repository(Generic[T]):
         if org_id is None:
             raise TenantNotBound("No organisation is bound to this unit of work.")
         return org_id
+
+
+def page_of(
+    session: Session, statement: Select[Any], page: PageRequest, convert: Callable[[Any], R]
+) -> Page[R]:
+    """The page's rows and the total in one statement (a window count)."""
+    counted = statement.add_columns(func.count().over().label("_total"))
+    rows = session.execute(counted.limit(page.page_size).offset(page.offset)).all()
+    if rows:
+        return Page([convert(row) for row in rows], int(rows[0]._total))
+    if page.page == 1:
+        return Page([], 0)
+    # Past the last page: the total still has to be right for X-Pagination.
+    total = session.execute(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    ).scalar_one()
+    return Page([], int(total))
+
+
+def paginate(session: Session, statement: Select[Any], page: PageRequest) -> Page[Any]:
+    """A page of ORM entities (the statement's first column)."""
+    return page_of(session, statement, page, lambda row: row[0])
+
+
+class Repository(TenantQueries, Generic[T]):
+    entity: type[T]
+    table: Table
 
     def add(self, obj: T) -> None:
         self.session.add(obj)
@@ -153,6 +166,19 @@ class InvitationRepository(Repository[Invitation]):
             .values(expires_at=now),
             execution_options={"synchronize_session": False},
         )
+
+    def claim(self, invitation_id: UUID, now: datetime) -> bool:
+        # One conditional UPDATE: a concurrent claim waits on the row, then finds it
+        # accepted and matches nothing.
+        c = tables.invitations.c
+        claimed = self.session.execute(
+            update(Invitation)
+            .where(c.id == invitation_id, c.accepted_at.is_(None), c.expires_at > now)
+            .values(accepted_at=now)
+            .returning(c.id),
+            execution_options={"synchronize_session": False},
+        ).first()
+        return claimed is not None
 
 
 class AuditLogRepository(Repository[AuditEvent]):

@@ -30,7 +30,13 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, UUID
+
+from service.adapters.columns import StrEnumColumn
+from service.domain.access import AccessRole
+from service.domain.cycle import CycleState, ReviewType
+from service.domain.member import MemberStatus
+from service.domain.review import Potential, Recommendation, ReviewStatus
 
 metadata = MetaData(
     naming_convention={
@@ -141,11 +147,13 @@ members = Table(
     Column("email", String(320), nullable=False),
     Column("name", String(200), nullable=False),
     Column("title", String(200)),
-    Column("access_role", String(32), nullable=False),
+    Column("access_role", StrEnumColumn(AccessRole, 32), nullable=False),
     Column("product_role_id", UUID(as_uuid=True)),
     Column("manager_id", UUID(as_uuid=True)),
     Column("team_id", UUID(as_uuid=True)),
-    Column("status", String(16), nullable=False, server_default=text("'active'")),
+    Column(
+        "status", StrEnumColumn(MemberStatus, 16), nullable=False, server_default=text("'active'")
+    ),
     Column("password_hash", String(255)),
     Column("version", Integer, nullable=False, server_default=text("1")),
     _created_at(),
@@ -273,7 +281,7 @@ review_cycles = Table(
     Column("allow_self_nomination", Boolean, nullable=False, server_default=text("false")),
     Column("team_ids", ARRAY(UUID(as_uuid=True))),
     Column("member_ids", ARRAY(UUID(as_uuid=True))),
-    Column("state", String(16), nullable=False, server_default=text("'draft'")),
+    Column("state", StrEnumColumn(CycleState, 16), nullable=False, server_default=text("'draft'")),
     Column("created_by", UUID(as_uuid=True)),
     # Snapshotted at launch (null while draft).
     Column("scale_min", Integer),
@@ -404,11 +412,16 @@ reviews = Table(
     Column("cycle_id", UUID(as_uuid=True), nullable=False),
     Column("reviewee_id", UUID(as_uuid=True), nullable=False),
     Column("reviewer_id", UUID(as_uuid=True), nullable=False),
-    Column("type", String(16), nullable=False),
-    Column("status", String(16), nullable=False, server_default=text("'not_started'")),
+    Column("type", StrEnumColumn(ReviewType, 16), nullable=False),
+    Column(
+        "status",
+        StrEnumColumn(ReviewStatus, 16),
+        nullable=False,
+        server_default=text("'not_started'"),
+    ),
     Column("summary", Text),
-    Column("promotion_recommendation", String(16)),
-    Column("potential", String(8)),
+    Column("promotion_recommendation", StrEnumColumn(Recommendation, 16)),
+    Column("potential", StrEnumColumn(Potential, 8)),
     Column("nominated_by", UUID(as_uuid=True)),
     Column("submitted_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, server_default=text("1")),
@@ -435,6 +448,8 @@ reviews = Table(
     ),
     CheckConstraint("type = 'self' OR reviewer_id <> reviewee_id", name="not_self"),
     Index("ix_reviews_org_id_reviewer_id_cycle_id", "org_id", "reviewer_id", "cycle_id"),
+    # Reviews about a person (their feedback, a manager's view of their subtree).
+    Index("ix_reviews_org_id_reviewee_id_cycle_id", "org_id", "reviewee_id", "cycle_id"),
     Index("ix_reviews_org_id_cycle_id_type_status", "org_id", "cycle_id", "type", "status"),
 )
 
@@ -484,6 +499,100 @@ calibrations = Table(
             "cycle_competencies.cycle_id",
             "cycle_competencies.competency_id",
         ],
+    ),
+)
+
+# Idempotency-Key of authenticated POSTs: claimed before the use case runs,
+# answered from here on a retry within 24 hours.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response_body", Text),
+    Column("response_headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "member_id", "key"),
+    ForeignKeyConstraint(
+        ["org_id", "member_id"], ["members.org_id", "members.id"], ondelete="CASCADE"
+    ),
+)
+
+# --- Reports (migration 0004) ----------------------------------------------------
+# Covering indexes for the report queries (plans in docs/report-plans.md), declared
+# beside the tables above so the metadata matches the migrated schema.
+Index(
+    "ix_review_ratings_org_id_review_id_scores",
+    review_ratings.c.org_id,
+    review_ratings.c.review_id,
+    review_ratings.c.competency_id,
+    postgresql_include=["score"],
+)
+Index(
+    "ix_reviews_org_id_cycle_id_type_status_people",
+    reviews.c.org_id,
+    reviews.c.cycle_id,
+    reviews.c.type,
+    reviews.c.status,
+    postgresql_include=["reviewee_id", "reviewer_id"],
+)
+
+# What a released cycle gave each participant, computed once by the report SQL (a
+# released cycle never changes): reports on it, its outlook and the change since it
+# read one row per participant (service/adapters/reports/outcomes_sql.py).
+cycle_outcomes = Table(
+    "cycle_outcomes",
+    metadata,
+    Column("org_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("cycle_id", UUID(as_uuid=True), nullable=False),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    Column("product_role_id", UUID(as_uuid=True)),
+    Column("next_role_id", UUID(as_uuid=True)),
+    Column("overall_score", Numeric(12, 4)),
+    Column("weighted_mean_gap", Numeric(12, 4)),
+    Column("readiness", String(16)),
+    Column("reviewer_id", UUID(as_uuid=True)),
+    Column("promotion_recommendation", String(16)),
+    Column("potential", String(8)),
+    Column("cost_currency", String(3)),
+    Column("cost_amount", Numeric),
+    # competency id -> score, as JSON objects
+    Column("final_ratings", JSONB, nullable=False),
+    Column("manager_ratings", JSONB, nullable=False),
+    Column("self_ratings", JSONB, nullable=False),
+    Column("calibrated_ratings", JSONB, nullable=False),
+    # The report row's lists, as the report renders them.
+    Column("final_list", JSON),
+    Column("gap_list", JSON),
+    Column("frozen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("org_id", "id"),
+    UniqueConstraint("org_id", "cycle_id", "member_id"),
+    ForeignKeyConstraint(
+        ["org_id", "cycle_id", "member_id"],
+        [
+            "cycle_participants.org_id",
+            "cycle_participants.cycle_id",
+            "cycle_participants.member_id",
+        ],
+        ondelete="CASCADE",
+    ),
+    CheckConstraint(
+        "readiness IS NULL"
+        " OR readiness IN ('ready_now', 'ready_soon', 'not_ready', 'top_of_track')",
+        name="readiness",
+    ),
+    Index(
+        "ix_cycle_outcomes_org_id_cycle_id_member_id_gap",
+        "org_id",
+        "cycle_id",
+        "member_id",
+        postgresql_include=["weighted_mean_gap"],
     ),
 )
 

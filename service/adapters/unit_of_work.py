@@ -13,7 +13,21 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.adapters import repositories as repos
+from service.adapters.career_repositories import (
+    CompetencyRepository,
+    ProductRoleRepository,
+    TeamRepository,
+)
 from service.adapters.credentials import SqlCredentials
+from service.adapters.cycle_launch import SqlCycleLaunch
+from service.adapters.cycle_repositories import SqlCycleRepository
+from service.adapters.feedback_queries import SqlFeedbackQueries
+from service.adapters.idempotency_store import IdempotencyRepository
+from service.adapters.member_import_store import MemberImportRepository
+from service.adapters.participant_repositories import SqlParticipantRepository
+from service.adapters.reports import SqlReportQueries
+from service.adapters.review_repositories import SqlReviewRepository
+from service.adapters.structure_repositories import ReportingLinesRepository
 from service.adapters.tenancy import TenantSession, bind
 from service.domain.errors import Conflict, PreconditionFailed
 
@@ -29,6 +43,18 @@ class SqlUnitOfWork:
         self.auth_sessions = repos.AuthSessionRepository(s)
         self.invitations = repos.InvitationRepository(s)
         self.audit_log = repos.AuditLogRepository(s)
+        self.teams = TeamRepository(s)
+        self.competencies = CompetencyRepository(s)
+        self.product_roles = ProductRoleRepository(s)
+        self.reporting_lines = ReportingLinesRepository(s)
+        self.member_imports = MemberImportRepository(s)
+        self.idempotency = IdempotencyRepository(s)
+        self.cycles = SqlCycleRepository(s)
+        self.participants = SqlParticipantRepository(s)
+        self.cycle_launch = SqlCycleLaunch(s)
+        self.reviews = SqlReviewRepository(s)
+        self.feedback = SqlFeedbackQueries(s)
+        self.reports = SqlReportQueries(s)
 
     def bind_tenant(self, org_id: UUID) -> None:
         bind(self.session, org_id)
@@ -52,8 +78,17 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
 
-    def close(self) -> None:
-        self.session.close()
+    def close(self, *, succeeded: bool = False) -> None:
+        session = self.session
+        try:
+            if (
+                succeeded
+                and session.in_transaction()
+                and not (session.new or session.dirty or session.deleted)
+            ):
+                session.commit()
+        finally:
+            session.close()
 
 
 CONSTRAINT_MESSAGES = {
@@ -61,7 +96,16 @@ CONSTRAINT_MESSAGES = {
     "uq_members_org_id_email": "A member with this email already exists.",
     "uq_teams_org_id_name": "A team with this name already exists.",
     "uq_competencies_org_id_key": "A competency with this key already exists.",
+    "uq_idempotency_keys_org_id_member_id_key": (
+        "A request with this Idempotency-Key is still being processed."
+    ),
     "uq_product_roles_org_id_track_level": "A role with this level already exists on the track.",
+    "uq_reviews_org_id_cycle_id_reviewee_id_reviewer_id_type": (
+        "This review is already assigned in the cycle."
+    ),
+    "uq_cycle_participants_org_id_cycle_id_member_id": "This person already takes part.",
+    "uq_cycle_competencies_org_id_cycle_id_competency_id": "The cycle is already launched.",
+    "uq_cycle_roles_org_id_cycle_id_role_id": "The cycle is already launched.",
 }
 
 

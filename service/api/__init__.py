@@ -14,11 +14,35 @@ from service.api import errors, requests
 from service.api.api_tokens.routes import blp as api_tokens
 from service.api.audit_events.routes import blp as audit_events
 from service.api.auth.routes import blp as auth
+from service.api.competencies.routes import blp as competencies
+from service.api.cycles.participants import blp as cycle_participants
+from service.api.cycles.routes import blp as cycles
+from service.api.feedback.routes import blp as feedback
+from service.api.members.import_routes import blp as member_import
 from service.api.members.routes import blp as members
 from service.api.ops.routes import blp as ops
 from service.api.organisations.routes import blp as organisations
+from service.api.product_roles.routes import blp as product_roles
+from service.api.reports.routes import blp as reports
+from service.api.reviews.routes import blp as reviews
+from service.api.teams.routes import blp as teams
 
-MODULES = [organisations, auth, members, api_tokens, audit_events]
+MODULES = [
+    organisations,
+    auth,
+    members,
+    member_import,
+    teams,
+    competencies,
+    product_roles,
+    cycles,
+    cycle_participants,
+    reviews,
+    feedback,
+    reports,
+    api_tokens,
+    audit_events,
+]
 
 API_TITLE = "Performance reviews for product organisations"
 API_VERSION = "1.0.0"
@@ -66,11 +90,37 @@ def _docs_assets(directory: Path) -> FlaskBlueprint:
     return blueprint
 
 
+def _document_idempotency(api: Api) -> None:
+    """Every authenticated POST takes ``Idempotency-Key``; say so once, in the spec."""
+    api.spec.components.parameter(
+        "IdempotencyKey",
+        "header",
+        {
+            "name": "Idempotency-Key",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 255},
+            "description": (
+                "Send a unique key (a UUID) to make a retry safe: the same key with the "
+                "same request within 24 hours replays the first answer (with "
+                "`Idempotent-Replayed: true`) instead of acting twice; the same key with "
+                "another request answers 422; while the first is still running, 409."
+            ),
+        },
+    )
+    for operations in api.spec._paths.values():
+        post = operations.get("post")
+        if post is not None and post.get("security") != []:
+            post.setdefault("parameters", []).append(
+                {"$ref": "#/components/parameters/IdempotencyKey"}
+            )
+
+
 def init_api(app: Flask, swagger_assets: Path) -> Api:
     app.config.update(openapi_config(swagger_assets))
     api = Api(app)
     for module in MODULES:
         api.register_blueprint(module)
+    _document_idempotency(api)
     app.register_blueprint(ops)
     app.register_blueprint(_docs_assets(swagger_assets))
     errors.register(app)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import marshmallow as ma
 from flask import g, request
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.error_handler import ErrorSchema
 from flask_smorest.utils import deepupdate
 
 from service.application.pagination import Page as Page_
@@ -82,10 +83,9 @@ def operation(
             doc["description"] = (
                 (description or "") + f"\n\nRequires scope `{scope}`; allowed to: {who}."
             ).strip()
-            doc["responses"] = {
-                "401": {"$ref": "#/components/responses/UNAUTHORIZED"},
-                "403": {"$ref": "#/components/responses/FORBIDDEN"},
-            }
+            # Component names, not "$ref" dicts: flask-smorest registers its
+            # per-status responses lazily, only when referenced by name.
+            doc["responses"] = {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}
         apidoc = deepcopy(getattr(func, "_apidoc", {}))
         apidoc["manual_doc"] = deepupdate(deepcopy(apidoc.get("manual_doc", {})), doc)
         func._apidoc = apidoc  # type: ignore[attr-defined]
@@ -99,6 +99,23 @@ class Blueprint(SmorestBlueprint):  # type: ignore[misc]
     """flask-smorest's Blueprint with the project's page sizes (at most 100)."""
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
+
+    def alt_response(
+        self,
+        status_code: int | str,
+        response: Any = None,
+        *,
+        schema: Any = None,
+        **kwargs: Any,
+    ) -> Callable[[F], F]:
+        """Document an error answer with the one error shape, unless told otherwise."""
+        is_error = str(status_code).isdigit() and int(status_code) >= 400
+        if is_error and response is None and schema is None:
+            schema = ErrorSchema
+        decorator: Callable[[F], F] = super().alt_response(
+            status_code, response, schema=schema, **kwargs
+        )
+        return decorator
 
 
 def page_request(pagination_parameters: Any) -> PageRequest:

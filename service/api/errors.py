@@ -78,7 +78,13 @@ def handle_http_exception(error: HTTPException) -> Response:
     errors = data.get("errors") or data.get("messages")
     if isinstance(errors, dict) and len(errors) == 1 and set(errors) <= LOCATIONS:
         errors = next(iter(errors.values()))
-    message = data.get("message") or _default_message(code, error)
+    message = data.get("message")
+    if isinstance(errors, list):
+        # Not field errors (e.g. a body that is not JSON): say it in the message,
+        # so ``errors`` is always an object keyed by field, as documented.
+        message = message or " ".join(str(e) for e in errors)
+        errors = None
+    message = message or _default_message(code, error)
     return error_response(code, message, errors, headers)
 
 

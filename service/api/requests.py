@@ -13,8 +13,9 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
+from service.api import idempotency
 from service.api.base import Access
 from service.application import auth
 from service.application.context import Context, Wiring
@@ -62,44 +63,58 @@ def _bearer_token() -> str:
     return token.strip()
 
 
-def _before_request() -> None:
+def _before_request() -> Response | None:
     g.request_started = time.perf_counter()
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = (
         incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
     )
     if request.endpoint is None or request.blueprint in OPEN_BLUEPRINTS:
-        return  # unknown routes answer 404 through the error handler
+        return None  # unknown routes answer 404 through the error handler
     if request.method == "OPTIONS":
-        return
+        return None
     access = _access_of_endpoint()
     if access is None:
         raise Forbidden("This operation is not open to anyone.")
     if access.max_body is not None:
         request.max_content_length = access.max_body
-    if (
-        request.method in JSON_METHODS
-        and request.content_length
-        and request.mimetype not in access.body_types
-    ):
-        raise UnsupportedMediaType(f"Send the body as {' or '.join(access.body_types)}.")
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        # Werkzeug checks only when a view reads the body; refuse it even when none does.
+        raise RequestEntityTooLarge(f"The body is over the limit of {limit} bytes.")
     if access.public:
-        return
+        _check_media_type(access)
+        return None
     ctx = context()
     principal = auth.authenticate(ctx, _bearer_token())
     if access.scope is not None:
         principal.require_scope(access.scope)
     if access.roles:
         principal.require_role(*access.roles)
+    # Who may call comes first: a refused caller learns nothing about the body it sent.
+    _check_media_type(access)
+    return idempotency.before_view(ctx)
+
+
+def _check_media_type(access: Access) -> None:
+    if (
+        request.method in JSON_METHODS
+        and request.content_length
+        and request.mimetype not in access.body_types
+    ):
+        raise UnsupportedMediaType(f"Send the body as {' or '.join(access.body_types)}.")
 
 
 def _after_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+    g.request_succeeded = response.status_code < 400
     etag = g.get("response_etag")
     if etag and response.status_code < 300:
         response.headers["ETag"] = etag
-    started = g.get("request_started")
     ctx: Context | None = g.get("review_context")
+    if ctx is not None and ctx.principal is not None:
+        idempotency.after_view(ctx, response)
+    started = g.get("request_started")
     principal = ctx.principal if ctx else None
     fields: dict[str, Any] = {
         "request_id": g.get("request_id"),
@@ -114,10 +129,10 @@ def _after_request(response: Response) -> Response:
     return response
 
 
-def _teardown(_error: BaseException | None) -> None:
+def _teardown(error: BaseException | None) -> None:
     ctx: Context | None = g.pop("review_context", None)
     if ctx is not None:
-        ctx.uow.close()
+        ctx.uow.close(succeeded=error is None and g.get("request_succeeded", False))
 
 
 def register(app: Flask) -> None:

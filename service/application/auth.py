@@ -98,12 +98,13 @@ def accept_invitation(ctx: Context, token: str, password: str) -> None:
     if record is None:
         raise NotFound("Invitation")
     ctx.uow.bind_tenant(record.org_id)
-    invitation = ctx.uow.invitations.get(record.invitation_id)
+    password_hash = ctx.passwords.hash(password)  # slow: before the claim locks the row
     member = ctx.uow.members.get(record.member_id)
-    if invitation is None or member is None:
+    # The look-up above is only a read: the claim decides, so a token works once
+    # even when two redemptions race.
+    if member is None or not ctx.uow.invitations.claim(record.invitation_id, ctx.now()):
         raise NotFound("Invitation")
-    invitation.accepted_at = ctx.now()
-    member.password_hash = ctx.passwords.hash(password)
+    member.password_hash = password_hash
     audit.record(
         ctx,
         org_id=record.org_id,
@@ -111,6 +112,6 @@ def accept_invitation(ctx: Context, token: str, password: str) -> None:
         entity_type="member",
         entity_id=member.id,
         action="invitation.accepted",
-        after={"invitation_id": str(invitation.id)},
+        after={"invitation_id": str(record.invitation_id)},
     )
     ctx.uow.commit()

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from service.application import audit
+from service.application import audit, structure
 from service.application.auth import check_password_strength
 from service.application.concurrency import check_version
 from service.application.context import Context
 from service.application.pagination import Page, PageRequest
-from service.application.ports import MemberFilters
+from service.application.ports import DirectoryEntry, MemberFilters
 from service.domain.access import AccessRole, Principal, Scope
 from service.domain.credentials import INVITATION_TOKEN_PREFIX, Invitation, hash_secret, new_secret
 from service.domain.errors import Conflict, NotFound
@@ -26,6 +26,22 @@ class MemberView:
 
     member: Member
     full: bool
+    manager_name: str | None = None
+    team_name: str | None = None
+    product_role_name: str | None = None
+    #: In a list of reports: 1 for a direct report, 2 for theirs, and so on.
+    depth: int | None = None
+
+    @classmethod
+    def of(cls, entry: DirectoryEntry) -> MemberView:
+        return cls(
+            entry.member,
+            entry.full,
+            entry.manager_name,
+            entry.team_name,
+            entry.product_role_name,
+            entry.depth,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +69,6 @@ class IssuedInvitation:
     expires_at: datetime
 
 
-def _sees_in_full(ctx: Context, caller: Principal, member_id: UUID) -> bool:
-    if caller.is_admin or caller.member_id == member_id:
-        return True
-    if caller.access_role is AccessRole.HEAD_OF_PRODUCT:
-        return member_id in ctx.uow.members.subtree_ids(caller.member_id)
-    return False
-
-
 def get_me(ctx: Context) -> Member:
     caller = ctx.caller
     caller.require_scope(Scope.READ)
@@ -71,27 +79,30 @@ def get_me(ctx: Context) -> Member:
 
 
 def get_member(ctx: Context, member_id: UUID) -> MemberView:
+    """One statement: the member, their manager's, team's and role's names, and whether
+    the caller sees them in full (see ``structure``)."""
     caller = ctx.caller
     caller.require_scope(Scope.READ)
-    member = ctx.uow.members.get(member_id)
-    if member is None:
+    entry = ctx.uow.reporting_lines.entry(member_id, structure.visibility_of(caller))
+    if entry is None:
         raise NotFound("Member")
-    return MemberView(member, _sees_in_full(ctx, caller, member_id))
+    return MemberView.of(entry)
 
 
 def list_members(ctx: Context, filters: MemberFilters, page: PageRequest) -> Page[MemberView]:
+    """One statement whatever the page size: members with their manager's, team's and
+    role's names, each in full or as a directory entry for this caller."""
     caller = ctx.caller
     caller.require_scope(Scope.READ)
-    found = ctx.uow.members.list(filters, page)
-    if caller.is_admin:
-        visible: frozenset[UUID] | None = None
-    elif caller.access_role is AccessRole.HEAD_OF_PRODUCT:
-        visible = ctx.uow.members.subtree_ids(caller.member_id) | {caller.member_id}
-    else:
-        visible = frozenset({caller.member_id})
-    return Page(
-        [MemberView(m, visible is None or m.id in visible) for m in found.items], found.total
-    )
+    found = ctx.uow.reporting_lines.directory(filters, structure.visibility_of(caller), page)
+    return Page([MemberView.of(entry) for entry in found.items], found.total)
+
+
+def member_reports(
+    ctx: Context, member_id: UUID, max_depth: int | None, page: PageRequest
+) -> Page[MemberView]:
+    found = structure.member_reports(ctx, member_id, max_depth, page)
+    return Page([MemberView.of(entry) for entry in found.items], found.total)
 
 
 def _require_member_admin(ctx: Context) -> Principal:
@@ -116,6 +127,19 @@ def create_member(ctx: Context, cmd: NewMember) -> Member:
         title=cmd.title,
         access_role=cmd.access_role,
         password_hash=ctx.passwords.hash(cmd.password) if cmd.password else None,
+    )
+    _apply_structure(
+        ctx,
+        member,
+        {
+            name: value
+            for name, value in (
+                ("product_role_id", cmd.product_role_id),
+                ("manager_id", cmd.manager_id),
+                ("team_id", cmd.team_id),
+            )
+            if value is not None
+        },
     )
     ctx.uow.members.add(member)
     ctx.uow.flush()
@@ -148,7 +172,8 @@ def update_member(
         member.email = email
     if "access_role" in values:
         new_role = AccessRole(values.pop("access_role"))
-        if member.access_role is AccessRole.ADMIN and new_role is not AccessRole.ADMIN:
+        leaves_admins = member.access_role is AccessRole.ADMIN and new_role is not AccessRole.ADMIN
+        if leaves_admins and member.is_active:
             _keep_an_admin(ctx, member)
         member.access_role = new_role
     for name in ("name", "title"):
@@ -170,10 +195,9 @@ def update_member(
 
 
 def _apply_structure(ctx: Context, member: Member, values: dict[str, Any]) -> None:
-    """Product role, manager and team: validated by the career-framework rules."""
-    for name in ("product_role_id", "manager_id", "team_id"):
-        if name in values:
-            setattr(member, name, values.pop(name))
+    """Product role, manager and team: validated by the career-framework rules
+    (existence in the organisation, an active manager, no reporting loop)."""
+    structure.apply_structure(ctx, member, values)
 
 
 def _keep_an_admin(ctx: Context, member: Member) -> None:

@@ -10,7 +10,10 @@ from service.application.auth import check_password_strength
 from service.application.concurrency import check_version
 from service.application.context import Context
 from service.application.ports import Snapshot
+from service.application.product_roles import check_scale_change
+from service.domain import ladder
 from service.domain.access import AccessRole, Scope
+from service.domain.career import Competency, ProductRole
 from service.domain.errors import Forbidden, NotFound
 from service.domain.member import Member, normalise_email
 from service.domain.organisation import (
@@ -75,8 +78,35 @@ def sign_up(ctx: Context, cmd: SignUp) -> SignedUp:
         action="created",
         after=audit.snapshot(admin),
     )
+    _seed_career_framework(ctx, org, admin)
     ctx.uow.commit()
     return SignedUp(org, admin)
+
+
+def _seed_career_framework(ctx: Context, org: Organisation, admin: Member) -> None:
+    """Every organisation starts with strategy, leadership and execution, and the
+    product-management ladder (levels 1 to 8) expecting them; admins edit both."""
+    competencies = ladder.default_competencies(org.id)
+    for competency in competencies:
+        ctx.uow.competencies.add(competency)
+    ctx.uow.flush()  # the expectations refer to them
+    roles = ladder.default_ladder(org.id, competencies)
+    for role in roles:
+        ctx.uow.product_roles.add(role)
+    seeded: list[tuple[str, Competency | ProductRole]] = [
+        *(("competency", c) for c in competencies),
+        *(("product_role", r) for r in roles),
+    ]
+    for entity_type, entity in seeded:
+        audit.record(
+            ctx,
+            org_id=org.id,
+            actor_id=admin.id,
+            entity_type=entity_type,
+            entity_id=entity.id,
+            action="created",
+            after=audit.snapshot(entity),
+        )
 
 
 def get_organisation(ctx: Context) -> Organisation:
@@ -98,6 +128,9 @@ def update_organisation(
     before = audit.snapshot(org)
     if settings:
         new_settings = merge_settings(org.settings, dict(settings))
+        if new_settings["rating_scale"] != org.settings["rating_scale"]:
+            scale = new_settings["rating_scale"]
+            check_scale_change(ctx, int(scale["min"]), int(scale["max"]))
         org.settings = new_settings
     if name is not None:
         org.name = name.strip()

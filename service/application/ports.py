@@ -5,16 +5,27 @@ The adapters implement them over PostgreSQL; the composition root wires them.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from service.application.cycle_ports import (
+    CycleLaunch,
+    CycleRepository,
+    FeedbackQueries,
+    ParticipantRepository,
+    ReviewRepository,
+)
 from service.application.pagination import Page, PageRequest
+from service.application.report_ports import ReportQueries
 from service.domain.access import Principal
 from service.domain.audit import AuditEvent
+from service.domain.career import Competency, ProductRole, Team
 from service.domain.credentials import ApiToken, AuthSession, Invitation
+from service.domain.idempotency import IdempotencyRecord
 from service.domain.member import Member
 from service.domain.organisation import Organisation
 
@@ -117,11 +128,184 @@ class Invitations(Protocol):
         """Expire every unused invitation of the member (a new one replaces them)."""
         ...
 
+    def claim(self, invitation_id: UUID, now: datetime) -> bool:
+        """Mark an open invitation accepted, atomically: of concurrent claims one wins."""
+        ...
+
 
 class AuditLog(Protocol):
     def add(self, event: AuditEvent) -> None: ...
 
     def list(self, filters: AuditFilters, page: PageRequest) -> Page[AuditEvent]: ...
+
+
+class IdempotencyStore(Protocol):
+    def get_for_update(self, member_id: UUID, key: str) -> IdempotencyRecord | None:
+        """The member's record for ``key``, locked until the transaction ends."""
+        ...
+
+    def add(self, record: IdempotencyRecord) -> None: ...
+
+    def delete(self, record: IdempotencyRecord) -> None: ...
+
+
+# --- The career framework and the organisation's structure -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RolePosition:
+    """Where a role sits on the ladder: enough to derive every role's next role."""
+
+    id: UUID
+    name: str
+    track: str
+    level: int
+
+
+@dataclass(frozen=True, slots=True)
+class StrandedExpectation:
+    """An expectation that a proposed rating scale would leave outside it."""
+
+    role_name: str
+    track: str
+    level: int
+    competency_key: str
+    expected_score: int
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Whom a caller sees in full: everyone (admins), their subtree (heads of
+    product) or only themselves; everyone else as a directory entry."""
+
+    viewer_id: UUID
+    everyone: bool = False
+    subtree: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryEntry:
+    member: Member
+    full: bool
+    manager_name: str | None = None
+    team_name: str | None = None
+    product_role_name: str | None = None
+    #: In a subtree: 1 for a direct report, 2 for their reports, and so on.
+    depth: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainLink:
+    """One person on the way up a reporting line."""
+
+    id: UUID
+    name: str
+    manager_id: UUID | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A member as the bulk import reads and writes them (no ORM object per row)."""
+
+    id: UUID
+    email: str
+    name: str
+    title: str | None
+    access_role: str
+    product_role_id: UUID | None
+    manager_id: UUID | None
+    team_id: UUID | None
+    status: str
+    version: int
+
+
+class Teams(Protocol):
+    def add(self, team: Team) -> None: ...
+
+    def get(self, team_id: UUID) -> Team | None: ...
+
+    def delete(self, team: Team) -> None: ...
+
+    def list(self, page: PageRequest) -> Page[Team]: ...
+
+    def member_count(self, team_id: UUID) -> int: ...
+
+
+class Competencies(Protocol):
+    def add(self, competency: Competency) -> None: ...
+
+    def get(self, competency_id: UUID) -> Competency | None: ...
+
+    def list(self, page: PageRequest, retired: bool | None) -> Page[Competency]: ...
+
+    def all(self) -> builtins.list[Competency]: ...
+
+
+class ProductRoles(Protocol):
+    def add(self, role: ProductRole) -> None: ...
+
+    def get(self, role_id: UUID) -> ProductRole | None: ...
+
+    def delete(self, role: ProductRole) -> None: ...
+
+    def list(self, page: PageRequest, track: str | None) -> Page[ProductRole]: ...
+
+    def positions(self) -> builtins.list[RolePosition]:
+        """Every role of the ladder, without expectations (a few dozen rows)."""
+        ...
+
+    def expecting(self, competency_id: UUID) -> builtins.list[ProductRole]: ...
+
+    def holder_count(self, role_id: UUID) -> int: ...
+
+    def stranded(self, low: int, high: int) -> builtins.list[StrandedExpectation]: ...
+
+    def mark_changed(self, role: ProductRole) -> None:
+        """A change to the expectations alone still moves the role's version (ETag)."""
+        ...
+
+
+class ReportingLines(Protocol):
+    def lock(self) -> None:
+        """Serialise reporting-line changes of the organisation until the transaction ends,
+        so that two concurrent changes cannot close a loop between them."""
+        ...
+
+    def manager_chain(self, start_id: UUID, stop_at: UUID | None = None) -> list[ChainLink]:
+        """``start_id`` and their managers up the line (one recursive query), stopping
+        after ``stop_at`` when it is met."""
+        ...
+
+    def directory(
+        self, filters: MemberFilters, visibility: Visibility, page: PageRequest
+    ) -> Page[DirectoryEntry]: ...
+
+    def entry(self, member_id: UUID, visibility: Visibility) -> DirectoryEntry | None: ...
+
+    def reports(
+        self, root_id: UUID, visibility: Visibility, max_depth: int | None, page: PageRequest
+    ) -> Page[DirectoryEntry]:
+        """Everyone under ``root_id``, with their depth (one recursive query)."""
+        ...
+
+
+class MemberImports(Protocol):
+    def people(self) -> list[PersonRecord]: ...
+
+    def role_positions(self) -> list[RolePosition]: ...
+
+    def team_names(self) -> dict[UUID, str]: ...
+
+    def insert_teams(self, teams: list[Team]) -> None: ...
+
+    def insert_people(self, people: list[PersonRecord]) -> None: ...
+
+    def update_people(self, people: list[PersonRecord]) -> int:
+        """Write the new values where the version still matches; the count written."""
+        ...
+
+    def add_audit_events(self, events: list[AuditEvent]) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -148,6 +332,42 @@ class UnitOfWork(Protocol):
     @property
     def audit_log(self) -> AuditLog: ...
 
+    @property
+    def teams(self) -> Teams: ...
+
+    @property
+    def competencies(self) -> Competencies: ...
+
+    @property
+    def product_roles(self) -> ProductRoles: ...
+
+    @property
+    def reporting_lines(self) -> ReportingLines: ...
+
+    @property
+    def member_imports(self) -> MemberImports: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def cycles(self) -> CycleRepository: ...
+
+    @property
+    def participants(self) -> ParticipantRepository: ...
+
+    @property
+    def cycle_launch(self) -> CycleLaunch: ...
+
+    @property
+    def reviews(self) -> ReviewRepository: ...
+
+    @property
+    def feedback(self) -> FeedbackQueries: ...
+
+    @property
+    def reports(self) -> ReportQueries: ...
+
     def bind_tenant(self, org_id: UUID) -> None: ...
 
     def flush(self) -> None:
@@ -158,8 +378,14 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None: ...
 
-    def close(self) -> None:
-        """End the unit of work, rolling back anything not committed."""
+    def close(self, *, succeeded: bool = False) -> None:
+        """End the unit of work.
+
+        After a successful request that committed nothing, the open transaction
+        only read (and perhaps stamped a token's ``last_used_at``): it is
+        committed, which costs what a rollback costs and keeps the driver's
+        prepared statements. Anything else is rolled back.
+        """
         ...
 
 

@@ -1,13 +1,35 @@
-"""The career framework: competencies, teams and the product-role ladder."""
+"""The career framework: competencies, teams and the product-role ladder.
+
+Also the rules of the organisation's structure that span many people (reporting
+loops across a whole chart), so that an import and a single change obey the same
+rule.
+"""
 
 from __future__ import annotations
 
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
+from service.domain.errors import Conflict, Invalid
 from service.domain.tenancy import TenantOwned
+
+#: Competency keys and track names: stable identifiers integrators use in code.
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+KEY_RULE = "Use 1 to 64 lowercase letters, digits and underscores, starting with a letter."
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+WEIGHT_PLACES = Decimal("0.0001")
+MONEY_PLACES = Decimal("0.01")
+
+
+def validate_key(value: str, field_name: str) -> None:
+    if not KEY_PATTERN.match(value):
+        raise Invalid(f"The {field_name} is not valid.", {field_name: [KEY_RULE]})
 
 
 @dataclass(eq=False)
@@ -32,6 +54,17 @@ class Competency(TenantOwned):
     version: int = 1
     created_at: datetime | None = None
 
+    def retire(self) -> None:
+        """Retired competencies stay for the cycles that rated them; new ones skip them."""
+        if self.retired:
+            raise Conflict("The competency is already retired.")
+        self.retired = True
+
+    def reinstate(self) -> None:
+        if not self.retired:
+            raise Conflict("The competency is not retired.")
+        self.retired = False
+
 
 @dataclass(eq=False)
 class Expectation(TenantOwned):
@@ -42,6 +75,34 @@ class Expectation(TenantOwned):
     expected_score: int
     weight: Decimal
     description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectationSpec:
+    """What an admin asks a role to expect of one competency."""
+
+    competency_id: UUID
+    expected_score: int
+    weight: Decimal
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PayBand:
+    currency: str
+    min: Decimal
+    max: Decimal
+
+    def __post_init__(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if not CURRENCY_PATTERN.match(self.currency):
+            errors["currency"] = ["Use an ISO 4217 code such as EUR or USD."]
+        if self.min < 0:
+            errors["min"] = ["Must be zero or more."]
+        if self.max < self.min:
+            errors["max"] = ["Must be at least min."]
+        if errors:
+            raise Invalid("The pay band is not valid.", {"pay_band": errors})
 
 
 @dataclass(eq=False)
@@ -58,3 +119,131 @@ class ProductRole(TenantOwned):
     expectations: list[Expectation] = field(default_factory=list)
     version: int = 1
     created_at: datetime | None = None
+
+    @property
+    def pay_band(self) -> PayBand | None:
+        if self.pay_currency is None or self.pay_min is None or self.pay_max is None:
+            return None
+        return PayBand(self.pay_currency, self.pay_min, self.pay_max)
+
+    def set_pay_band(self, band: PayBand | None) -> None:
+        self.pay_currency = band.currency if band else None
+        self.pay_min = band.min.quantize(MONEY_PLACES) if band else None
+        self.pay_max = band.max.quantize(MONEY_PLACES) if band else None
+
+    def set_expectations(self, specs: Sequence[ExpectationSpec]) -> bool:
+        """Replace the expectations with ``specs``; True when anything changed.
+
+        Expectations are matched by competency and updated in place, so a
+        competency's expectation keeps its identity across edits.
+        """
+        wanted = {spec.competency_id: spec for spec in specs}
+        changed = False
+        for expectation in list(self.expectations):
+            spec = wanted.pop(expectation.competency_id, None)
+            if spec is None:
+                self.expectations.remove(expectation)
+                changed = True
+                continue
+            weight = spec.weight.quantize(WEIGHT_PLACES)
+            if (expectation.expected_score, expectation.weight, expectation.description) != (
+                spec.expected_score,
+                weight,
+                spec.description,
+            ):
+                expectation.expected_score = spec.expected_score
+                expectation.weight = weight
+                expectation.description = spec.description
+                changed = True
+        for spec in specs:
+            if wanted.pop(spec.competency_id, None) is not None:
+                self.expectations.append(
+                    Expectation(
+                        org_id=self.org_id,
+                        id=uuid.uuid4(),
+                        role_id=self.id,
+                        competency_id=spec.competency_id,
+                        expected_score=spec.expected_score,
+                        weight=spec.weight.quantize(WEIGHT_PLACES),
+                        description=spec.description,
+                    )
+                )
+                changed = True
+        return changed
+
+    def drop_competency(self, competency_id: UUID) -> bool:
+        kept = [e for e in self.expectations if e.competency_id != competency_id]
+        if len(kept) == len(self.expectations):
+            return False
+        self.expectations[:] = kept
+        return True
+
+
+def check_expectations(
+    specs: Sequence[ExpectationSpec],
+    scale: tuple[int, int],
+    usable_competencies: Iterable[UUID],
+) -> None:
+    """Every expectation on the scale, of a usable competency, each competency once."""
+    low, high = scale
+    usable = set(usable_competencies)
+    errors: dict[str, dict[str, list[str]]] = {}
+    seen: set[UUID] = set()
+    for index, spec in enumerate(specs):
+        problems: dict[str, list[str]] = {}
+        if spec.competency_id not in usable:
+            problems["competency_id"] = ["No such competency, or it is retired."]
+        elif spec.competency_id in seen:
+            problems["competency_id"] = ["Each competency may appear only once."]
+        seen.add(spec.competency_id)
+        if not low <= spec.expected_score <= high:
+            problems["expected_score"] = [f"Must be on the organisation's scale, {low} to {high}."]
+        if spec.weight <= 0:
+            problems["weight"] = ["Must be greater than 0."]
+        if problems:
+            errors[str(index)] = problems
+    if errors:
+        raise Invalid("The expectations are not valid.", {"expectations": errors})
+
+
+def find_reporting_loops(managers: Mapping[UUID, UUID | None]) -> list[list[UUID]]:
+    """Every loop in a whole reporting chart, each listed once.
+
+    ``managers`` maps each person to their manager (None at the top). A loop is
+    returned as the chain that closes it, starting and ending with the same
+    person, e.g. ``[a, b, c, a]`` where a reports to b, b to c and c to a.
+    """
+    loops: list[list[UUID]] = []
+    state: dict[UUID, int] = {}  # 1: on the current walk, 2: done
+    for start in managers:
+        if start in state:
+            continue
+        walk: list[UUID] = []
+        current: UUID | None = start
+        while current is not None and current not in state:
+            state[current] = 1
+            walk.append(current)
+            current = managers.get(current)
+        if current is not None and state[current] == 1:
+            loop = walk[walk.index(current) :]
+            loops.append([*loop, current])
+        for person in walk:
+            state[person] = 2
+    return loops
+
+
+def describe_chain(chain: Sequence[UUID], names: Mapping[UUID, str]) -> str:
+    return " → ".join(names.get(person, str(person)) for person in chain)
+
+
+def snapshot_expectations(role: ProductRole) -> list[dict[str, Any]]:
+    """The expectations of a role as the audit log and cycle snapshots keep them."""
+    return [
+        {
+            "competency_id": str(e.competency_id),
+            "expected_score": e.expected_score,
+            "weight": str(e.weight),
+            "description": e.description,
+        }
+        for e in sorted(role.expectations, key=lambda e: str(e.competency_id))
+    ]

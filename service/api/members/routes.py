@@ -20,6 +20,8 @@ from service.api.members.schemas import (
     MemberPatchSchema,
     MemberQuerySchema,
     MemberSchema,
+    ReportSchema,
+    ReportsQuerySchema,
 )
 from service.api.requests import context
 from service.application import members as use_cases
@@ -36,13 +38,22 @@ blp = Blueprint(
 )
 
 DIRECTORY_FIELDS = ("id", "name", "title", "product_role_id", "manager_id", "team_id", "status")
+FULL_FIELDS = ("id", "email", "name", "title", "access_role", *DIRECTORY_FIELDS[3:])
 
 
-def present(view: MemberView) -> Member | dict[str, Any]:
-    """The full record, or the directory entry when the caller may see no more."""
-    if view.full:
-        return view.member
-    return {name: getattr(view.member, name) for name in DIRECTORY_FIELDS}
+def present(view: MemberView) -> dict[str, Any]:
+    """The full record, or the directory entry when the caller may see no more; with
+    the names of the member's manager, team and role, and in a subtree their depth."""
+    fields = FULL_FIELDS if view.full else DIRECTORY_FIELDS
+    shown = {name: getattr(view.member, name) for name in fields}
+    shown.update(
+        manager_name=view.manager_name,
+        team_name=view.team_name,
+        product_role_name=view.product_role_name,
+    )
+    if view.depth is not None:
+        shown["depth"] = view.depth
+    return shown
 
 
 def _with_etag(member: Member) -> Member:
@@ -154,3 +165,22 @@ class Invite(MethodView):
         `POST /auth/accept-invitation`. A new invitation voids earlier ones."""
         issued = use_cases.invite_member(context(), member_id)
         return {"token": issued.token, "expires_at": issued.expires_at}
+
+
+@blp.route("/members/<uuid:member_id>/reports")
+class Reports(MethodView):
+    @operation("listReports", scope=Scope.READ, summary="Everyone under a member")
+    @blp.arguments(ReportsQuerySchema, location="query")
+    @blp.response(200, ReportSchema(many=True))
+    @blp.paginate()
+    @blp.alt_response(404, description="No such member in your organisation.")
+    def get(
+        self, query: dict[str, Any], member_id: UUID, pagination_parameters: Any
+    ) -> list[dict[str, Any]]:
+        """The member's whole subtree, direct and indirect reports, nearest first (by
+        `depth`: 1 for a direct report, then by name), from one recursive query.
+        Each person is shown as `GET /members` would show them to the caller."""
+        page = use_cases.member_reports(
+            context(), member_id, query.get("max_depth"), page_request(pagination_parameters)
+        )
+        return [present(v) for v in paginated(pagination_parameters, page)]

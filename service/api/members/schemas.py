@@ -33,6 +33,15 @@ class MemberSchema(Schema):
         validate=validate.Length(min=12, max=256),
         metadata={"description": "Optional initial password; otherwise invite the person."},
     )
+    manager_name = ma.fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "On reads."}
+    )
+    team_name = ma.fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "On reads."}
+    )
+    product_role_name = ma.fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "On reads."}
+    )
 
 
 class MemberPatchSchema(Schema):
@@ -59,3 +68,17 @@ class MemberQuerySchema(Schema):
 class InvitationSchema(Schema):
     token = ma.fields.String(metadata={"description": "Shown once; send it to the person."})
     expires_at = ma.fields.DateTime()
+
+
+class ReportSchema(MemberSchema):
+    depth = ma.fields.Integer(
+        dump_only=True,
+        metadata={"description": "1 for a direct report, 2 for their reports, and so on."},
+    )
+
+
+class ReportsQuerySchema(Schema):
+    max_depth = ma.fields.Integer(
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Only this many levels down (1: direct reports only)."},
+    )

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -16,9 +19,15 @@ class RatingScaleSchema(Schema):
     )
 
 
-class RatingScalePatchSchema(RatingScaleSchema):
-    class Meta:
-        partial = True
+class RatingScalePatchSchema(Schema):
+    """Any part of the scale; a new min or max needs its labels too."""
+
+    min = ma.fields.Integer(metadata={"description": "Lowest point of the scale."})
+    max = ma.fields.Integer(metadata={"description": "Highest point of the scale."})
+    labels = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1, max=100)),
+        metadata={"description": "One label per point, from min to max."},
+    )
 
 
 class SettingsSchema(Schema):
@@ -42,11 +51,22 @@ class SettingsSchema(Schema):
     )
 
 
-class SettingsPatchSchema(SettingsSchema):
-    rating_scale = ma.fields.Nested(RatingScalePatchSchema)
+def _optional(field: ma.fields.Field[Any]) -> ma.fields.Field[Any]:
+    """The same field, no longer required (marshmallow has no ``Meta.partial``)."""
+    field = copy.deepcopy(field)
+    field.required = False
+    return field
 
-    class Meta:
-        partial = True
+
+class SettingsPatchSchema(Schema):
+    """Any part of the settings; the result is validated as a whole."""
+
+    rating_scale = ma.fields.Nested(RatingScalePatchSchema)
+    peer_anonymity_threshold = _optional(
+        SettingsSchema._declared_fields["peer_anonymity_threshold"]
+    )
+    ready_soon_max_gap = _optional(SettingsSchema._declared_fields["ready_soon_max_gap"])
+    ready_soon_min_mean_gap = _optional(SettingsSchema._declared_fields["ready_soon_min_mean_gap"])
 
 
 class OrganisationSchema(Schema):
