@@ -1,0 +1,195 @@
+"""Reporting lines and the people directory: recursive queries, one statement each."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true
+
+from service.adapters import tables
+from service.adapters.repositories import TenantQueries, page_of
+from service.application.pagination import Page, PageRequest
+from service.application.ports import (
+    ChainLink,
+    DirectoryEntry,
+    MemberFilters,
+    Visibility,
+)
+from service.domain.member import Member, MemberStatus
+
+T = TypeVar("T")
+
+#: No real chart is this deep; the bound ends a walk should the data ever loop.
+LOOP_GUARD = 1000
+#: First key of the transaction-level advisory lock on an organisation's reporting lines.
+REPORTING_LOCK = 0x5EED
+#: Built once: an alias builds its column collection on first use, which costs more
+#: (~0.3 ms) than the rest of a one-member read together.
+_MANAGER = tables.members.alias("manager")
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class ReportingLinesRepository(TenantQueries):
+    def lock(self) -> None:
+        self.session.execute(
+            select(func.pg_advisory_xact_lock(REPORTING_LOCK, func.hashtext(str(self.org_id))))
+        )
+
+    def manager_chain(self, start_id: UUID, stop_at: UUID | None = None) -> list[ChainLink]:
+        m, org = tables.members.c, self.org_id
+        chain = (
+            select(m.id, m.name, m.manager_id, m.status, literal(0).label("depth"))
+            .where(m.org_id == org, m.id == start_id)
+            .cte("chain", recursive=True)
+        )
+        step = (
+            select(m.id, m.name, m.manager_id, m.status, chain.c.depth + 1)
+            .join(chain, and_(m.org_id == org, m.id == chain.c.manager_id))
+            .where(chain.c.depth < LOOP_GUARD)
+        )
+        if stop_at is not None:
+            step = step.where(chain.c.id != stop_at)
+        chain = chain.union_all(step)
+        rows = self.session.execute(select(chain).order_by(chain.c.depth))
+        return [
+            ChainLink(row.id, row.name, row.manager_id, row.status == MemberStatus.ACTIVE.value)
+            for row in rows
+        ]
+
+    def _subtree(self, root_id: UUID, name: str, max_depth: int | None = None) -> Any:
+        """Everyone under ``root_id`` with their depth and name, as a recursive CTE.
+
+        Each step probes the (org_id, manager_id) index once per person found (a
+        LATERAL subquery that OFFSET 0 keeps from being flattened). A plain join lets
+        the planner pick a nested loop over the whole table when its statistics
+        predate a bulk import (seconds for 10,000 people instead of milliseconds);
+        the probes cost the same whatever the statistics say.
+        """
+        m, org = tables.members, self.org_id
+        tree = (
+            select(m.c.id, m.c.name, literal(1).label("depth"))
+            .where(m.c.org_id == org, m.c.manager_id == root_id)
+            .cte(name, recursive=True)
+        )
+        limit = min(max_depth or LOOP_GUARD, LOOP_GUARD)
+        below = (
+            select(m.c.id, m.c.name)
+            .where(m.c.org_id == org, m.c.manager_id == tree.c.id)
+            .offset(0)
+            .lateral(f"{name}_step")
+        )
+        return tree.union_all(
+            select(below.c.id, below.c.name, tree.c.depth + 1)
+            .select_from(tree)
+            .join(below, true())
+            .where(tree.c.depth < limit)
+        )
+
+    def _sees_in_full(self, visibility: Visibility) -> ColumnElement[bool]:
+        m = tables.members.c
+        if visibility.everyone:
+            return true()
+        own = m.id == visibility.viewer_id
+        if visibility.subtree:
+            below = self._subtree(visibility.viewer_id, "visible")
+            return or_(own, m.id.in_(select(below.c.id)))
+        return own
+
+    def _entries(
+        self, visibility: Visibility, rows: Any = None
+    ) -> tuple[Select[Any], ColumnElement[bool]]:
+        """Members with the names of their manager, team and role, and whether the
+        caller sees them in full: one statement, however many members. ``rows``, when
+        given, is a subquery of the ids wanted, joined first."""
+        m, manager = tables.members, _MANAGER
+        team, role = tables.teams, tables.product_roles
+        full = self._sees_in_full(visibility)
+        base: Any = m
+        if rows is not None:
+            base = rows.join(m, and_(m.c.org_id == self.org_id, m.c.id == rows.c.id))
+        joined = (
+            base.outerjoin(
+                manager, and_(manager.c.org_id == m.c.org_id, manager.c.id == m.c.manager_id)
+            )
+            .outerjoin(team, and_(team.c.org_id == m.c.org_id, team.c.id == m.c.team_id))
+            .outerjoin(role, and_(role.c.org_id == m.c.org_id, role.c.id == m.c.product_role_id))
+        )
+        statement = select(
+            Member,
+            manager.c.name.label("manager_name"),
+            team.c.name.label("team_name"),
+            role.c.name.label("product_role_name"),
+            full.label("full"),
+        ).select_from(joined)
+        return statement, full
+
+    @staticmethod
+    def _entry(row: Any) -> DirectoryEntry:
+        return DirectoryEntry(
+            member=row[0],
+            full=bool(row.full),
+            manager_name=row.manager_name,
+            team_name=row.team_name,
+            product_role_name=row.product_role_name,
+            depth=getattr(row, "depth", None),
+        )
+
+    def directory(
+        self, filters: MemberFilters, visibility: Visibility, page: PageRequest
+    ) -> Page[DirectoryEntry]:
+        c = tables.members.c
+        statement, full = self._entries(visibility)
+        for column, value in (
+            (c.team_id, filters.team_id),
+            (c.manager_id, filters.manager_id),
+            (c.product_role_id, filters.product_role_id),
+            (c.status, filters.status),
+        ):
+            if value is not None:
+                statement = statement.where(column == value)
+        if filters.q:
+            pattern = _like(filters.q)
+            # An email is matched only where the caller may read it: a search must
+            # not reveal what the directory hides.
+            email_match: ColumnElement[bool] = c.email.ilike(pattern)
+            if not visibility.everyone:
+                email_match = and_(email_match, full)
+            statement = statement.where(or_(c.name.ilike(pattern), email_match))
+        if filters.within is not None:
+            statement = statement.where(c.id.in_(filters.within))
+        return page_of(self.session, statement.order_by(c.name, c.id), page, self._entry)
+
+    def entry(self, member_id: UUID, visibility: Visibility) -> DirectoryEntry | None:
+        statement, _full = self._entries(visibility)
+        row = self.session.execute(statement.where(tables.members.c.id == member_id)).first()
+        return None if row is None else self._entry(row)
+
+    def reports(
+        self, root_id: UUID, visibility: Visibility, max_depth: int | None, page: PageRequest
+    ) -> Page[DirectoryEntry]:
+        """One statement: the subtree is ordered and cut to the page first (it carries
+        names for that), so only the page's rows are joined to their details."""
+        c = tables.members.c
+        tree = self._subtree(root_id, "reports", max_depth)
+        rows = (
+            select(tree.c.id, tree.c.depth, func.count().over().label("_total"))
+            .order_by(tree.c.depth, tree.c.name, tree.c.id)
+            .limit(page.page_size)
+            .offset(page.offset)
+            .subquery("page")
+        )
+        statement, _full = self._entries(visibility, rows)
+        statement = statement.add_columns(rows.c.depth, rows.c._total).order_by(
+            rows.c.depth, c.name, c.id
+        )
+        found = self.session.execute(statement).all()
+        if found:
+            return Page([self._entry(row) for row in found], int(found[0]._total))
+        if page.page == 1:
+            return Page([], 0)
+        total = self.session.execute(select(func.count()).select_from(tree)).scalar_one()
+        return Page([], int(total))

@@ -1,0 +1,104 @@
+"""The organisation's structure: who reports to whom, in which team, on which rung.
+
+Who sees whom follows the reporting line: an admin sees everyone in full, a head of
+product their subtree in full, everyone else themselves in full and the rest as a
+directory entry (name, title, team, role, manager).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from service.application.context import Context
+from service.application.pagination import Page, PageRequest
+from service.application.ports import DirectoryEntry, Visibility
+from service.domain.access import AccessRole, Principal, Scope
+from service.domain.career import describe_chain
+from service.domain.errors import Invalid, NotFound
+from service.domain.member import Member, find_reporting_loop
+
+
+def visibility_of(caller: Principal) -> Visibility:
+    if caller.is_admin:
+        return Visibility(caller.member_id, everyone=True)
+    if caller.access_role is AccessRole.HEAD_OF_PRODUCT:
+        return Visibility(caller.member_id, subtree=True)
+    return Visibility(caller.member_id)
+
+
+def apply_structure(ctx: Context, member: Member, values: dict[str, Any]) -> None:
+    """Set ``product_role_id``, ``team_id`` and ``manager_id`` from ``values`` (popping
+    them), after checking that each exists in the organisation and that the new
+    manager is active and closes no reporting loop. Nothing changes on a refusal."""
+    errors: dict[str, list[str]] = {}
+    role_id = values.get("product_role_id")
+    if role_id is not None and ctx.uow.product_roles.get(role_id) is None:
+        errors["product_role_id"] = ["No such product role."]
+    team_id = values.get("team_id")
+    if team_id is not None and ctx.uow.teams.get(team_id) is None:
+        errors["team_id"] = ["No such team."]
+    manager_id = values.get("manager_id")
+    loop_message = None
+    if manager_id is not None and manager_id != member.manager_id:
+        loop_message = _check_manager(ctx, member, manager_id, errors)
+    if errors:
+        raise Invalid(loop_message or "The reporting line, team or role is not valid.", errors)
+    for name in ("product_role_id", "manager_id", "team_id"):
+        if name in values:
+            setattr(member, name, values.pop(name))
+
+
+def _check_manager(
+    ctx: Context, member: Member, manager_id: UUID, errors: dict[str, list[str]]
+) -> str | None:
+    if manager_id == member.id:
+        errors["manager_id"] = ["A member cannot manage themselves."]
+        return None
+    lines = ctx.uow.reporting_lines
+    # Held until commit: two concurrent changes cannot close a loop between them.
+    lines.lock()
+    chain = lines.manager_chain(manager_id, stop_at=member.id)
+    if not chain:
+        # Another organisation's member reads exactly like a missing one.
+        errors["manager_id"] = ["No such member."]
+        return None
+    if not chain[0].active:
+        errors["manager_id"] = ["Must be an active member."]
+        return None
+    loop = find_reporting_loop(member.id, manager_id, {link.id: link.manager_id for link in chain})
+    if loop is None:
+        return None
+    names = {link.id: link.name for link in chain} | {member.id: member.name}
+    described = describe_chain(loop, names)
+    errors["manager_id"] = [f"Would close a reporting loop: {described}."]
+    return (
+        f"{member.name} cannot report to {names[manager_id]}: that would close a "
+        f"reporting loop ({described})."
+    )
+
+
+def member_reports(
+    ctx: Context, member_id: UUID, max_depth: int | None, page: PageRequest
+) -> Page[DirectoryEntry]:
+    """Everyone under a member, direct and indirect, nearest first, with their depth."""
+    caller = ctx.caller
+    caller.require_scope(Scope.READ)
+    root = ctx.uow.members.get(member_id)
+    if root is None:
+        raise NotFound("Member")
+    visibility = visibility_of(caller)
+    if visibility.subtree and _leads(ctx, caller.member_id, root):
+        # The root is the caller or below them: the caller sees the whole subtree in
+        # full, so the query need not work out the caller's own subtree too.
+        visibility = Visibility(caller.member_id, everyone=True)
+    return ctx.uow.reporting_lines.reports(member_id, visibility, max_depth, page)
+
+
+def _leads(ctx: Context, leader_id: UUID, member: Member) -> bool:
+    if member.id == leader_id:
+        return True
+    if member.manager_id is None:
+        return False
+    chain = ctx.uow.reporting_lines.manager_chain(member.manager_id, stop_at=leader_id)
+    return any(link.id == leader_id for link in chain)

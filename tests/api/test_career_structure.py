@@ -1,0 +1,211 @@
+"""People and structure: roles, teams, managers, loops, subtrees and who sees what."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.support.api import Org, OrgFactory, Person, expect
+from tests.support.career import audit_events, role_named
+
+
+def _chart(org: Org) -> dict[str, Person]:
+    """hop -> lead -> (senior -> apm, pm); admin and an outsider PM apart."""
+    api = org.admin.api
+    team = expect(api.post("/api/v1/teams", json={"name": "Payments"}), 201)
+    people: dict[str, Person] = {}
+    people["hop"] = org.add_member(
+        access_role="head_of_product",
+        name="Hana",
+        product_role_id=role_named(api, "Head of Product")["id"],
+    )
+    people["lead"] = org.add_member(
+        name="Luis",
+        manager_id=people["hop"].id,
+        team_id=team["id"],
+        product_role_id=role_named(api, "Product Lead")["id"],
+    )
+    people["senior"] = org.add_member(name="Sara", manager_id=people["lead"].id, team_id=team["id"])
+    people["pm"] = org.add_member(name="Priya", manager_id=people["lead"].id)
+    people["apm"] = org.add_member(name="Alex", manager_id=people["senior"].id)
+    people["outsider"] = org.add_member(name="Olga")
+    return people
+
+
+def test_members_carry_their_role_team_and_manager(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    people = _chart(org)
+    lead = expect(org.admin.api.get(f"/api/v1/members/{people['lead'].id}"), 200)
+    assert lead["manager_id"] == people["hop"].id
+    assert lead["manager_name"] == "Hana"
+    assert lead["team_name"] == "Payments"
+    assert lead["product_role_name"] == "Product Lead"
+    created = audit_events(org, entity_type="member", entity_id=people["lead"].id)[-1]
+    assert created["after"]["manager_id"] == people["hop"].id
+
+
+def test_unknown_or_foreign_references_answer_422(orgs: OrgFactory) -> None:
+    org, other = orgs.create(), orgs.create()
+    foreign = other.add_member()
+    target = org.add_member()
+    for body, field in (
+        ({"manager_id": str(uuid.uuid4())}, "manager_id"),
+        ({"manager_id": foreign.id}, "manager_id"),
+        ({"team_id": str(uuid.uuid4())}, "team_id"),
+        ({"product_role_id": str(uuid.uuid4())}, "product_role_id"),
+        ({"manager_id": target.id}, "manager_id"),  # themselves
+    ):
+        answer = org.admin.api.patch(f"/api/v1/members/{target.id}", json=body)
+        assert list(expect(answer, 422)["errors"]) == [field]
+    unknown = org.admin.api.patch(f"/api/v1/members/{target.id}", json={"manager_id": foreign.id})
+    assert expect(unknown, 422)["errors"]["manager_id"] == ["No such member."]
+
+
+def test_a_manager_must_be_active(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    manager, report = org.add_member(), org.add_member()
+    expect(org.admin.api.post(f"/api/v1/members/{manager.id}/deactivate"), 200)
+    answer = org.admin.api.patch(f"/api/v1/members/{report.id}", json={"manager_id": manager.id})
+    assert expect(answer, 422)["errors"]["manager_id"] == ["Must be an active member."]
+
+
+def test_a_reporting_loop_is_refused_naming_it_and_nothing_changes(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    people = _chart(org)
+    hop_path = f"/api/v1/members/{people['hop'].id}"
+    before = org.admin.api.get(hop_path)
+    answer = org.admin.api.patch(
+        hop_path, json={"manager_id": people["apm"].id, "title": "Changed too"}
+    )
+    refused = expect(answer, 422)
+    assert refused["message"] == (
+        "Hana cannot report to Alex: that would close a reporting loop "
+        "(Hana → Alex → Sara → Luis → Hana)."
+    )
+    assert refused["errors"]["manager_id"] == [
+        "Would close a reporting loop: Hana → Alex → Sara → Luis → Hana."
+    ]
+    after = org.admin.api.get(hop_path)
+    assert after.get_json() == before.get_json()
+    assert after.headers["ETag"] == before.headers["ETag"]
+    # A move that closes no loop is fine, and audited with before and after.
+    moved = org.admin.api.patch(
+        f"/api/v1/members/{people['apm'].id}", json={"manager_id": people["pm"].id}
+    )
+    assert expect(moved, 200)["manager_id"] == people["pm"].id
+    event = audit_events(org, entity_type="member", entity_id=people["apm"].id)[0]
+    assert (event["before"]["manager_id"], event["after"]["manager_id"]) == (
+        people["senior"].id,
+        people["pm"].id,
+    )
+
+
+def _reports(person: Person, root: Person, **query: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = expect(
+        person.api.get(f"/api/v1/members/{root.id}/reports", query_string=query), 200
+    )
+    return found
+
+
+def test_reports_are_the_whole_subtree_with_depth(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    people = _chart(org)
+    admin = Person(org.admin.id, org.admin.email, org.admin.api)
+    subtree = _reports(admin, people["hop"])
+    assert [(r["name"], r["depth"]) for r in subtree] == [
+        ("Luis", 1),
+        ("Priya", 2),
+        ("Sara", 2),
+        ("Alex", 3),
+    ]
+    assert subtree[2]["manager_name"] == "Luis"
+    assert [r["name"] for r in _reports(admin, people["hop"], max_depth=1)] == ["Luis"]
+    assert _reports(admin, people["apm"]) == []
+    page = admin.api.get(
+        f"/api/v1/members/{people['hop'].id}/reports", query_string={"page_size": 2, "page": 2}
+    )
+    assert [r["name"] for r in expect(page, 200)] == ["Sara", "Alex"]
+    assert '"total": 4' in page.headers["X-Pagination"]
+
+
+def test_who_sees_whom_in_reports(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    people = _chart(org)
+    # The head of product sees their subtree in full.
+    assert all("email" in r for r in _reports(people["hop"], people["hop"]))
+    assert all("email" in r for r in _reports(people["hop"], people["lead"]))
+    # A PM sees the directory entries of anyone's reports, and their own record in full.
+    for entry in _reports(people["pm"], people["lead"]):
+        assert ("email" in entry) is (entry["id"] == people["pm"].id)
+        assert {"name", "title", "team_id", "product_role_id", "manager_id"} <= set(entry)
+    # A head of product looking above themselves sees only their own subtree in full.
+    org.add_member(name="Nina", manager_id=people["outsider"].id)
+    expect(
+        org.admin.api.patch(
+            f"/api/v1/members/{people['hop'].id}", json={"manager_id": people["outsider"].id}
+        ),
+        200,
+    )
+    seen = {r["name"]: "email" in r for r in _reports(people["hop"], people["outsider"])}
+    assert seen == {
+        "Hana": True,
+        "Nina": False,
+        "Luis": True,
+        "Priya": True,
+        "Sara": True,
+        "Alex": True,
+    }
+
+
+def test_reports_of_another_organisations_member_answer_404(orgs: OrgFactory) -> None:
+    org, other = orgs.create(), orgs.create()
+    theirs = other.add_member()
+    for member_id in (theirs.id, str(uuid.uuid4())):
+        answer = org.admin.api.get(f"/api/v1/members/{member_id}/reports")
+        assert expect(answer, 404)["message"] == "Member not found."
+
+
+def test_the_directory_shows_each_caller_what_they_may_see(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    people = _chart(org)
+
+    def listed(person_api: Any, **query: Any) -> dict[str, dict[str, Any]]:
+        found = expect(person_api.get("/api/v1/members", query_string=query), 200)
+        return {m["name"]: m for m in found}
+
+    everyone = listed(org.admin.api)
+    assert len(everyone) == 7
+    assert all("email" in m for m in everyone.values())
+    hop_view = listed(people["hop"].api)
+    full = {name for name, m in hop_view.items() if "email" in m}
+    assert full == {"Hana", "Luis", "Sara", "Priya", "Alex"}
+    pm_view = listed(people["pm"].api)
+    assert {name for name, m in pm_view.items() if "email" in m} == {"Priya"}
+    assert pm_view["Luis"]["team_name"] == "Payments"
+    assert pm_view["Luis"]["product_role_name"] == "Product Lead"
+    assert pm_view["Luis"]["manager_name"] == "Hana"
+    assert "access_role" not in pm_view["Luis"]
+    # Searching by email finds only what the caller may read.
+    assert set(listed(people["pm"].api, q=people["outsider"].email[:8])) == set()
+    assert set(listed(people["hop"].api, q=people["outsider"].email[:8])) == set()
+    assert set(listed(people["hop"].api, q=people["apm"].email[:8])) == {"Alex"}
+    assert set(listed(org.admin.api, q=people["outsider"].email[:8])) == {"Olga"}
+    assert set(listed(people["pm"].api, q="oLg")) == {"Olga"}  # names are public
+
+
+def test_the_directory_filters(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    people = _chart(org)
+    lead = expect(org.admin.api.get(f"/api/v1/members/{people['lead'].id}"), 200)
+
+    def names(**query: Any) -> set[str]:
+        found = expect(org.admin.api.get("/api/v1/members", query_string=query), 200)
+        return {m["name"] for m in found}
+
+    assert names(manager_id=people["lead"].id) == {"Sara", "Priya"}
+    assert names(team_id=lead["team_id"]) == {"Luis", "Sara"}
+    assert names(product_role_id=lead["product_role_id"]) == {"Luis"}
+    expect(org.admin.api.post(f"/api/v1/members/{people['outsider'].id}/deactivate"), 200)
+    assert names(status="deactivated") == {"Olga"}
+    assert names(q="a", manager_id=people["lead"].id) == {"Sara", "Priya"}
+    assert names(team_id=str(uuid.uuid4())) == set()
