@@ -1,0 +1,92 @@
+"""Reviews: the aggregate for writes, and the facts visibility needs (lists: review_list).
+
+The list (``review_list``) is ``service.domain.review.review_visibility`` written in
+SQL; an API test checks both agree, review by review. A single review is read through
+the ORM and judged by the domain function itself, with the facts ``context`` finds.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import func, select
+
+from service.adapters import review_list, tables
+from service.adapters.cycle_sql import reports_to
+from service.adapters.repositories import TenantQueries
+from service.application.cycle_ports import (
+    ReviewContext,
+    ReviewFilters,
+    ReviewRecord,
+)
+from service.application.pagination import Page, PageRequest
+from service.domain.cycle import ReviewType
+from service.domain.member import MemberStatus
+from service.domain.review import Review, ReviewStatus
+from service.domain.review_visibility import Viewer
+
+_r = tables.reviews.c
+_c = tables.review_cycles.c
+_rr = tables.review_ratings.c
+
+
+class SqlReviewRepository(TenantQueries):
+    def add(self, review: Review) -> None:
+        self.session.add(review)
+
+    def get(self, review_id: UUID) -> Review | None:
+        return self.session.execute(select(Review).where(_r.id == review_id)).scalar_one_or_none()
+
+    def list(self, filters: ReviewFilters, viewer: Viewer, page: PageRequest) -> Page[ReviewRecord]:
+        return review_list.list_reviews(self.session, self.org_id, filters, viewer, page)
+
+    def context(self, review: Review, viewer: Viewer) -> ReviewContext:
+        org, me = self.org_id, viewer.member_id
+        own = (
+            select(func.bool_and(_r.status == ReviewStatus.SUBMITTED))
+            .where(
+                _r.org_id == org,
+                _r.cycle_id == review.cycle_id,
+                _r.reviewee_id == review.reviewee_id,
+                _r.reviewer_id == me,
+                _r.id != review.id,
+            )
+            .scalar_subquery()
+        )
+        row = self.session.execute(
+            select(reports_to(org, review.reviewee_id, me).label("oversees"), own.label("own"))
+        ).one()
+        return ReviewContext(bool(row.oversees), row.own)
+
+    def oversees(self, viewer_id: UUID, member_id: UUID) -> bool:
+        if viewer_id == member_id:
+            return False
+        return bool(
+            self.session.execute(select(reports_to(self.org_id, member_id, viewer_id))).scalar_one()
+        )
+
+    def peer_reviewers(self, cycle_id: UUID, reviewee_id: UUID) -> builtins.list[UUID]:
+        rows = self.session.execute(
+            select(_r.reviewer_id).where(
+                _r.org_id == self.org_id,
+                _r.cycle_id == cycle_id,
+                _r.reviewee_id == reviewee_id,
+                _r.type == ReviewType.PEER,
+            )
+        )
+        return [row[0] for row in rows]
+
+    def active_members(self, member_ids: Sequence[UUID]) -> set[UUID]:
+        if not member_ids:
+            return set()
+        m = tables.members.c
+        rows = self.session.execute(
+            select(m.id).where(
+                m.org_id == self.org_id,
+                m.id.in_(list(member_ids)),
+                m.status == MemberStatus.ACTIVE,
+            )
+        )
+        return {row[0] for row in rows}

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from service.api.base import Schema
+from service.domain.cycle import MAX_PEERS_LIMIT, CycleState, ReviewType
+
+REVIEW_TYPES = [t.value for t in ReviewType]
+STATES = [s.value for s in CycleState]
+MAX_CHOSEN = 10_000
+
+
+def _review_types(required: bool) -> ma.fields.List[Any]:
+    return ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(REVIEW_TYPES)),
+        required=required,
+        validate=validate.Length(min=1, max=len(REVIEW_TYPES)),
+        metadata={"description": "Any of self, manager, peer and upward, each once."},
+    )
+
+
+def _due(what: str) -> ma.fields.Date:
+    return ma.fields.Date(allow_none=True, metadata={"description": f"When {what} are due."})
+
+
+class CycleScaleSchema(Schema):
+    min = ma.fields.Integer()
+    max = ma.fields.Integer()
+    labels = ma.fields.List(ma.fields.String())
+
+
+class CycleCompetencySchema(Schema):
+    competency_id = ma.fields.UUID()
+    key = ma.fields.String()
+    name = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
+
+
+class CycleSchema(Schema):
+    id = ma.fields.UUID(dump_only=True)
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    period_start = ma.fields.Date(required=True)
+    period_end = ma.fields.Date(required=True, metadata={"description": "On or after the start."})
+    review_types = _review_types(required=True)
+    self_review_due = _due("self reviews")
+    manager_review_due = _due("manager reviews")
+    peer_review_due = _due("peer (and upward) reviews")
+    max_peers_per_reviewee = ma.fields.Integer(
+        load_default=5,
+        validate=validate.Range(min=0, max=MAX_PEERS_LIMIT),
+        metadata={"description": "Peer reviews at most per reviewee (default 5)."},
+    )
+    allow_self_nomination = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Whether reviewees may nominate their own peers."},
+    )
+    team_ids = ma.fields.List(
+        ma.fields.UUID(),
+        allow_none=True,
+        validate=validate.Length(max=MAX_CHOSEN),
+        metadata={
+            "description": "Participants: active members with a product role in these teams."
+        },
+    )
+    member_ids = ma.fields.List(
+        ma.fields.UUID(),
+        allow_none=True,
+        validate=validate.Length(max=MAX_CHOSEN),
+        metadata={"description": "Participants: exactly these active members."},
+    )
+    state = ma.fields.String(
+        dump_only=True,
+        metadata={"description": "draft, active, calibrating, released or cancelled"},
+    )
+    allowed_actions = ma.fields.List(
+        ma.fields.String(),
+        dump_only=True,
+        metadata={
+            "description": "What the caller may do next: update, launch, calibrate, "
+            "release, cancel."
+        },
+    )
+    participant_count = ma.fields.Integer(dump_only=True)
+    created_by = ma.fields.UUID(dump_only=True, allow_none=True)
+    rating_scale = ma.fields.Nested(
+        CycleScaleSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The scale snapshotted at launch (null while draft)."},
+    )
+    peer_anonymity_threshold = ma.fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Snapshotted at launch (null while draft)."},
+    )
+    competencies = ma.fields.List(
+        ma.fields.Nested(CycleCompetencySchema),
+        dump_only=True,
+        metadata={
+            "description": "The competencies snapshotted at launch, in order "
+            "(`GET /cycles/{id}` only)."
+        },
+    )
+    launched_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    calibrating_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    released_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    cancelled_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class CyclePatchSchema(Schema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    period_start = ma.fields.Date()
+    period_end = ma.fields.Date()
+    review_types = _review_types(required=False)
+    self_review_due = _due("self reviews")
+    manager_review_due = _due("manager reviews")
+    peer_review_due = _due("peer (and upward) reviews")
+    max_peers_per_reviewee = ma.fields.Integer(validate=validate.Range(min=0, max=MAX_PEERS_LIMIT))
+    allow_self_nomination = ma.fields.Boolean()
+    team_ids = ma.fields.List(
+        ma.fields.UUID(), allow_none=True, validate=validate.Length(max=MAX_CHOSEN)
+    )
+    member_ids = ma.fields.List(
+        ma.fields.UUID(), allow_none=True, validate=validate.Length(max=MAX_CHOSEN)
+    )
+
+
+class CycleQuerySchema(Schema):
+    state = ma.fields.String(validate=validate.OneOf(STATES))
+
+
+class StartCalibrationSchema(Schema):
+    force = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Start even though manager reviews are still open."},
+    )
+
+
+class ProgressSchema(Schema):
+    assigned = ma.fields.Integer(metadata={"description": "Reviews about the participant."})
+    submitted = ma.fields.Integer()
+
+
+class FinalScoreSchema(Schema):
+    competency_id = ma.fields.UUID(required=True)
+    score = ma.fields.Integer(required=True)
+
+
+class ParticipantSchema(Schema):
+    member_id = ma.fields.UUID()
+    product_role_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={"description": "As snapshotted at launch (while draft: the current one)."},
+    )
+    manager_id = ma.fields.UUID(allow_none=True, metadata={"description": "As snapshotted."})
+    progress = ma.fields.Nested(ProgressSchema)
+    final_ratings = ma.fields.List(
+        ma.fields.Nested(FinalScoreSchema),
+        metadata={
+            "description": "Calibrated, else the submitted manager rating; only to "
+            "admins and the head of product over the participant."
+        },
+    )
+    calibrated = ma.fields.Boolean(metadata={"description": "A calibration was set."})
+    calibration_note = ma.fields.String(allow_none=True)
+
+
+class ParticipantCalibrationSchema(Schema):
+    ratings = ma.fields.List(
+        ma.fields.Nested(FinalScoreSchema),
+        required=True,
+        validate=validate.Length(max=100),
+        metadata={"description": "The final ratings; competencies left out lose theirs."},
+    )
+    note = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=5000))
+
+
+class PeerNominationSchema(Schema):
+    reviewee_id = ma.fields.UUID(required=True)
+    reviewer_ids = ma.fields.List(
+        ma.fields.UUID(),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_PEERS_LIMIT),
+        metadata={"description": "Active members, not the reviewee, not nominated before."},
+    )
+    peer_count = ma.fields.Integer(
+        dump_only=True,
+        metadata={"description": "Peer reviews of the reviewee in the cycle, these included."},
+    )

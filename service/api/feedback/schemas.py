@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from service.api.base import Schema
+from service.api.reviews.schemas import ReviewRatingSchema
+
+
+class FeedbackScoreSchema(Schema):
+    competency_id = ma.fields.UUID()
+    score = ma.fields.Integer()
+
+
+class WrittenReviewSchema(Schema):
+    ratings = ma.fields.List(ma.fields.Nested(ReviewRatingSchema))
+    summary = ma.fields.String(allow_none=True)
+
+
+class AnonymousCommentSchema(Schema):
+    competency_id = ma.fields.UUID(
+        allow_none=True, metadata={"description": "Null for a review's summary."}
+    )
+    text = ma.fields.String()
+
+
+class MeanScoreSchema(Schema):
+    competency_id = ma.fields.UUID()
+    mean = ma.fields.Float()
+    count = ma.fields.Integer()
+
+
+class AnonymousFeedbackSchema(Schema):
+    count = ma.fields.Integer(metadata={"description": "Reviews submitted."})
+    comments = ma.fields.List(
+        ma.fields.Nested(AnonymousCommentSchema),
+        metadata={
+            "description": "Present only when `count` reaches the cycle's "
+            "`peer_anonymity_threshold`; sorted by competency and text, never attributed."
+        },
+    )
+    ratings = ma.fields.List(
+        ma.fields.Nested(MeanScoreSchema),
+        metadata={"description": "Mean score per competency, under the same threshold."},
+    )
+
+
+class FeedbackSchema(Schema):
+    cycle_id = ma.fields.UUID()
+    cycle_name = ma.fields.String()
+    period_start = ma.fields.Date()
+    period_end = ma.fields.Date()
+    released_at = ma.fields.DateTime(allow_none=True)
+    final_ratings = ma.fields.List(
+        ma.fields.Nested(FeedbackScoreSchema),
+        metadata={"description": "Calibrated where set, else the manager's rating."},
+    )
+    overall_score = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "Weighted mean of the final ratings, with the weights of "
+            "the role the cycle snapshotted."
+        },
+    )
+    manager_review = ma.fields.Nested(WrittenReviewSchema, allow_none=True)
+    self_review = ma.fields.Nested(WrittenReviewSchema, allow_none=True)
+    peer_feedback = ma.fields.Nested(AnonymousFeedbackSchema)
+    upward_feedback = ma.fields.Nested(
+        AnonymousFeedbackSchema,
+        allow_none=True,
+        metadata={"description": "For managers: their reports' upward reviews, aggregated."},
+    )
+    readiness = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Against the next role: ready_now, ready_soon, not_ready or "
+            "top_of_track (null without a role or a final rating it needs)."
+        },
+    )

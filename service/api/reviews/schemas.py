@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from service.api.base import Schema
+from service.domain.cycle import ReviewType
+from service.domain.review import (
+    MAX_EVIDENCE,
+    MAX_TITLE_LENGTH,
+    MAX_URL_LENGTH,
+    Potential,
+    Recommendation,
+    ReviewStatus,
+)
+
+TYPES = [t.value for t in ReviewType]
+STATUSES = [s.value for s in ReviewStatus]
+RECOMMENDATIONS = [r.value for r in Recommendation]
+POTENTIALS = [p.value for p in Potential]
+MAX_COMMENT = 10_000
+MAX_SUMMARY = 20_000
+
+
+class EvidenceSchema(Schema):
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_TITLE_LENGTH))
+    url = ma.fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=MAX_URL_LENGTH),
+            validate.URL(relative=False, schemes={"http", "https"}, require_tld=False),
+        ],
+        metadata={"description": "An absolute http or https URL: a PRD, a launch, a metric."},
+    )
+
+
+class ReviewRatingSchema(Schema):
+    competency_id = ma.fields.UUID(required=True)
+    score = ma.fields.Integer(
+        allow_none=True, metadata={"description": "On the cycle's scale; null while a draft."}
+    )
+    comment = ma.fields.String(allow_none=True, validate=validate.Length(max=MAX_COMMENT))
+    evidence = ma.fields.List(
+        ma.fields.Nested(EvidenceSchema),
+        validate=validate.Length(max=MAX_EVIDENCE),
+        metadata={"description": f"At most {MAX_EVIDENCE} links."},
+    )
+
+
+class ReviewSchema(Schema):
+    id = ma.fields.UUID(dump_only=True)
+    cycle_id = ma.fields.UUID(dump_only=True)
+    reviewee_id = ma.fields.UUID(dump_only=True)
+    reviewer_id = ma.fields.UUID(
+        dump_only=True,
+        metadata={
+            "description": "Absent where the caller may not know it: peer and upward reviews "
+            "are anonymous to everyone but their author and admins."
+        },
+    )
+    type = ma.fields.String(
+        dump_only=True, metadata={"description": "self, manager, peer or upward"}
+    )
+    status = ma.fields.String(
+        dump_only=True, metadata={"description": "not_started, in_progress or submitted"}
+    )
+    ratings = ma.fields.List(ma.fields.Nested(ReviewRatingSchema))
+    summary = ma.fields.String(allow_none=True, validate=validate.Length(max=MAX_SUMMARY))
+    promotion_recommendation = ma.fields.String(
+        allow_none=True,
+        validate=validate.OneOf(RECOMMENDATIONS),
+        metadata={"description": "Manager reviews only: ready_now, ready_soon or not_ready."},
+    )
+    potential = ma.fields.String(
+        allow_none=True,
+        validate=validate.OneOf(POTENTIALS),
+        metadata={"description": "Manager reviews only: low, medium or high."},
+    )
+    allowed_actions = ma.fields.List(
+        ma.fields.String(),
+        dump_only=True,
+        metadata={"description": "What the caller may do next: update, submit, reopen."},
+    )
+    submitted_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    updated_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+
+
+class ReviewPatchSchema(Schema):
+    ratings = ma.fields.List(
+        ma.fields.Nested(ReviewRatingSchema),
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "Ratings to save, by competency: fields left out of an entry keep "
+            "their value; competencies left out keep theirs."
+        },
+    )
+    summary = ma.fields.String(allow_none=True, validate=validate.Length(max=MAX_SUMMARY))
+    promotion_recommendation = ma.fields.String(
+        allow_none=True, validate=validate.OneOf(RECOMMENDATIONS)
+    )
+    potential = ma.fields.String(allow_none=True, validate=validate.OneOf(POTENTIALS))
+
+
+class ReviewQuerySchema(Schema):
+    cycle_id = ma.fields.UUID()
+    reviewee_id = ma.fields.UUID()
+    reviewer_id = ma.fields.UUID()
+    type = ma.fields.String(validate=validate.OneOf(TYPES))
+    status = ma.fields.String(validate=validate.OneOf(STATUSES))
+
+
+class MyReviewQuerySchema(Schema):
+    cycle_id = ma.fields.UUID()
+    status = ma.fields.String(validate=validate.OneOf(STATUSES))

@@ -1,0 +1,253 @@
+"""What the review-cycle use cases need from the database, as protocols and records.
+
+Writes go through domain objects (``ReviewCycle``, ``CycleParticipant``,
+``Review``); the read side (lists, participants, feedback) returns plain records
+built by a constant number of queries, whatever the page size.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+from uuid import UUID
+
+from service.application.pagination import Page, PageRequest
+from service.domain.calibration import CycleParticipant
+from service.domain.cycle import CycleState, ReviewCycle, ReviewType
+from service.domain.readiness import Expected
+from service.domain.review import Potential, Recommendation, Review, ReviewStatus
+from service.domain.review_visibility import Viewer
+from service.domain.scoring import ReviewContent
+
+
+@dataclass(frozen=True, slots=True)
+class CycleFilters:
+    state: CycleState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CycleListing:
+    cycle: ReviewCycle
+    participant_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CycleCompetency:
+    """A competency as the cycle snapshotted it at launch."""
+
+    competency_id: UUID
+    key: str
+    name: str
+    description: str | None
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Who takes part: teams, members, or (both None) every eligible member;
+    ``within`` limits it to one head of product's subtree."""
+
+    team_ids: Sequence[UUID] | None
+    member_ids: Sequence[UUID] | None
+    within: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchCounts:
+    participants: int
+    reviews: int
+    competencies: int
+    roles: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantRecord:
+    member_id: UUID
+    product_role_id: UUID | None
+    manager_id: UUID | None
+    assigned: int
+    submitted: int
+    calibrated_scores: dict[UUID, int] = field(default_factory=dict)
+    manager_scores: dict[UUID, int | None] = field(default_factory=dict)
+    calibration_note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantScope:
+    """Whose rows a caller sees: everyone (admins) or their subtree."""
+
+    viewer_id: UUID
+    everyone: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFilters:
+    cycle_id: UUID | None = None
+    reviewee_id: UUID | None = None
+    reviewer_id: UUID | None = None
+    type: ReviewType | None = None
+    status: ReviewStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RatingRecord:
+    competency_id: UUID
+    score: int | None
+    comment: str | None
+    evidence: list[dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    id: UUID
+    cycle_id: UUID
+    reviewee_id: UUID
+    reviewer_id: UUID
+    type: ReviewType
+    status: ReviewStatus
+    summary: str | None
+    promotion_recommendation: Recommendation | None
+    potential: Potential | None
+    submitted_at: datetime | None
+    updated_at: datetime | None
+    version: int
+    cycle_state: CycleState
+    ratings: tuple[RatingRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewContext:
+    """The facts about a caller and one review's reviewee that visibility needs."""
+
+    oversees_reviewee: bool
+    own_reviews_submitted: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackCycle:
+    """One released cycle from one person's side: their snapshot and results."""
+
+    cycle_id: UUID
+    name: str
+    period_start: date
+    period_end: date
+    released_at: datetime | None
+    peer_anonymity_threshold: int
+    ready_soon_max_gap: Decimal
+    ready_soon_min_mean_gap: Decimal
+    participant: bool
+    #: Upward reviews about the person in the cycle, submitted or not.
+    upward_assigned: int
+    product_role_id: UUID | None
+    next_role_id: UUID | None
+    competency_order: list[UUID]
+    calibrated: dict[UUID, int]
+    expectations: dict[UUID, Expected] | None
+    next_expectations: dict[UUID, Expected] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedReview:
+    """A submitted review about the person: with its author only where it is known
+    to them anyway (their manager, themselves)."""
+
+    cycle_id: UUID
+    type: ReviewType
+    reviewer_id: UUID
+    content: ReviewContent
+    ratings: tuple[RatingRecord, ...]
+
+
+class CycleRepository(Protocol):
+    def add(self, cycle: ReviewCycle) -> None: ...
+
+    def get(self, cycle_id: UUID) -> ReviewCycle | None: ...
+
+    def get_for_update(self, cycle_id: UUID) -> ReviewCycle | None:
+        """The cycle, locked until the transaction ends (transitions queue up)."""
+        ...
+
+    def list(
+        self, filters: CycleFilters, viewer: Viewer, page: PageRequest
+    ) -> Page[CycleListing]: ...
+
+    def visible(self, cycle: ReviewCycle, viewer: Viewer) -> bool:
+        """A non-admin sees a cycle they made, or a launched one they take part in,
+        review in, or oversee someone in."""
+        ...
+
+    def participant_count(self, cycle_id: UUID) -> int: ...
+
+    def competencies(self, cycle_id: UUID) -> builtins.list[CycleCompetency]: ...
+
+    def open_manager_reviews(self, cycle_id: UUID) -> builtins.list[UUID]:
+        """Reviewees whose manager review is not submitted yet."""
+        ...
+
+
+class ParticipantRepository(Protocol):
+    def selection_problems(self, selection: Selection) -> dict[str, list[str]]:
+        """Field errors for unknown teams, and members unknown, inactive or out of scope."""
+        ...
+
+    def select(self, cycle: ReviewCycle, selection: Selection) -> int:
+        """(Re)place a draft's participants by the selection; how many there are."""
+        ...
+
+    def get(
+        self, cycle_id: UUID, member_id: UUID, *, lock: bool = False
+    ) -> CycleParticipant | None: ...
+
+    def list(
+        self,
+        cycle: ReviewCycle,
+        scope: ParticipantScope,
+        page: PageRequest,
+        *,
+        results: bool,
+        member_id: UUID | None = None,
+    ) -> Page[ParticipantRecord]:
+        """With ``results``, each row's calibrated and manager ratings too (one more query)."""
+        ...
+
+
+class CycleLaunch(Protocol):
+    def launch(self, cycle: ReviewCycle) -> LaunchCounts:
+        """Snapshot the ladder and the participants, and create every self, manager
+        and upward review the cycle's types ask for: a handful of set-based statements."""
+        ...
+
+
+class ReviewRepository(Protocol):
+    def add(self, review: Review) -> None: ...
+
+    def get(self, review_id: UUID) -> Review | None: ...
+
+    def list(self, filters: ReviewFilters, viewer: Viewer, page: PageRequest) -> Page[ReviewRecord]:
+        """The page of reviews the viewer may see (``review_visibility`` in SQL)."""
+        ...
+
+    def context(self, review: Review, viewer: Viewer) -> ReviewContext: ...
+
+    def oversees(self, viewer_id: UUID, member_id: UUID) -> bool:
+        """``member_id`` reports to ``viewer_id``, directly or not."""
+        ...
+
+    def peer_reviewers(self, cycle_id: UUID, reviewee_id: UUID) -> builtins.list[UUID]: ...
+
+    def active_members(self, member_ids: Sequence[UUID]) -> set[UUID]: ...
+
+
+class FeedbackQueries(Protocol):
+    def released_cycles(self, member_id: UUID, page: PageRequest) -> Page[FeedbackCycle]:
+        """Released cycles the member took part in or received upward reviews in,
+        latest period first."""
+        ...
+
+    def received_reviews(self, member_id: UUID, cycle_ids: Sequence[UUID]) -> list[ReceivedReview]:
+        """Submitted reviews about the member in those cycles, with their ratings."""
+        ...

@@ -1,0 +1,114 @@
+"""Moving a cycle through its states: launch, calibrate, release, cancel.
+
+Each transition locks the cycle's row first, so two concurrent requests queue up
+and the second meets the state the first left (409), and each commits once with
+its audit event. A refused transition changes nothing.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from service.application import audit
+from service.application.concurrency import check_version
+from service.application.context import Context
+from service.application.cycle_access import CycleView, cycle_view, managed_cycle
+from service.domain.access import Scope
+from service.domain.cycle import CycleState, ReviewCycle, Snapshot
+from service.domain.errors import Conflict, NotFound
+
+
+def _begin(ctx: Context, cycle_id: UUID, expected_version: int | None) -> ReviewCycle:
+    ctx.caller.require_scope(Scope.WRITE)
+    cycle = managed_cycle(ctx, cycle_id)
+    check_version(cycle.version, expected_version)
+    return cycle
+
+
+def _record(
+    ctx: Context, cycle: ReviewCycle, action: str, before: CycleState, **extra: object
+) -> None:
+    audit.record(
+        ctx,
+        entity_type="review_cycle",
+        entity_id=cycle.id,
+        action=action,
+        before={"state": before.value},
+        after={"state": cycle.state.value, **extra},
+    )
+
+
+def launch_cycle(ctx: Context, cycle_id: UUID, expected_version: int | None) -> CycleView:
+    """Snapshot the scale, thresholds, ladder, and each participant's role and
+    manager, and create every self, manager and upward review: one transaction."""
+    cycle = _begin(ctx, cycle_id, expected_version)
+    organisation = ctx.uow.organisations.get(ctx.caller.org_id)
+    if organisation is None:
+        raise NotFound("Organisation")
+    before = cycle.state
+    cycle.launch(ctx.now(), Snapshot.of_settings(organisation.settings))
+    ctx.uow.flush()
+    counts = ctx.uow.cycle_launch.launch(cycle)
+    if counts.competencies == 0:
+        ctx.uow.rollback()
+        raise Conflict("The organisation has no competency to review; add one before launching.")
+    if counts.participants == 0:
+        ctx.uow.rollback()
+        raise Conflict(
+            "The cycle has no participants; choose some (or give people a product role) first."
+        )
+    _record(
+        ctx,
+        cycle,
+        "launched",
+        before,
+        participants=counts.participants,
+        reviews=counts.reviews,
+        competencies=counts.competencies,
+        roles=counts.roles,
+    )
+    ctx.uow.commit()
+    return cycle_view(ctx, cycle, counts.participants)
+
+
+def start_calibration(
+    ctx: Context, cycle_id: UUID, *, force: bool, expected_version: int | None
+) -> CycleView:
+    """``active -> calibrating``; with manager reviews still open only when forced."""
+    cycle = _begin(ctx, cycle_id, expected_version)
+    before = cycle.state
+    waiting = ctx.uow.cycles.open_manager_reviews(cycle.id) if before is CycleState.ACTIVE else []
+    cycle.start_calibration(ctx.now(), waiting, force=force)
+    _record(
+        ctx,
+        cycle,
+        "calibrating",
+        before,
+        forced=bool(force and waiting),
+        open_manager_reviews=len(waiting),
+    )
+    ctx.uow.commit()
+    return cycle_view(ctx, cycle)
+
+
+def release_cycle(ctx: Context, cycle_id: UUID, expected_version: int | None) -> CycleView:
+    """``calibrating -> released``: every participant's results at once."""
+    cycle = _begin(ctx, cycle_id, expected_version)
+    before = cycle.state
+    cycle.release(ctx.now())
+    _record(ctx, cycle, "released", before)
+    ctx.uow.flush()
+    # Released results never change again: keep them now, in the same transaction,
+    # so the first report on this cycle reads them instead of computing them.
+    ctx.uow.reports.freeze_released_outcomes(cycle.id)
+    ctx.uow.commit()
+    return cycle_view(ctx, cycle)
+
+
+def cancel_cycle(ctx: Context, cycle_id: UUID, expected_version: int | None) -> CycleView:
+    cycle = _begin(ctx, cycle_id, expected_version)
+    before = cycle.state
+    cycle.cancel(ctx.now())
+    _record(ctx, cycle, "cancelled", before)
+    ctx.uow.commit()
+    return cycle_view(ctx, cycle)

@@ -1,0 +1,104 @@
+"""``/me/feedback``: what each released cycle says to the person it was about.
+
+Final ratings, overall score and readiness come from ``domain.readiness`` (the
+same formulas the reports use), peer and upward feedback from the anonymity rule
+of ``domain.scoring``, with the threshold the cycle snapshotted at launch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+from service.application.context import Context
+from service.application.cycle_ports import FeedbackCycle, RatingRecord, ReceivedReview
+from service.application.pagination import Page, PageRequest
+from service.domain.access import Scope
+from service.domain.cycle import ReviewType
+from service.domain.readiness import Readiness, Thresholds, assess, final_ratings
+from service.domain.scoring import AnonymousFeedback, anonymous_feedback
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenReview:
+    """A review shown with its content (the manager's, or one's own self review)."""
+
+    ratings: tuple[RatingRecord, ...]
+    summary: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackItem:
+    cycle: FeedbackCycle
+    final_ratings: list[tuple[UUID, int]]
+    overall_score: Decimal | None
+    manager_review: WrittenReview | None
+    self_review: WrittenReview | None
+    peer_feedback: AnonymousFeedback
+    #: Only for people who received upward reviews in the cycle.
+    upward_feedback: AnonymousFeedback | None
+    readiness: Readiness | None
+
+
+def _written(reviews: list[ReceivedReview]) -> WrittenReview | None:
+    if not reviews:
+        return None
+    review = reviews[0]
+    return WrittenReview(review.ratings, review.content.summary)
+
+
+def _item(member_id: UUID, cycle: FeedbackCycle, received: list[ReceivedReview]) -> FeedbackItem:
+    by_type: dict[ReviewType, list[ReceivedReview]] = {t: [] for t in ReviewType}
+    for review in received:
+        by_type[review.type].append(review)
+    own = [r for r in by_type[ReviewType.SELF] if r.reviewer_id == member_id]
+    managers = by_type[ReviewType.MANAGER]
+    manager_scores = {r.competency_id: r.score for r in managers[0].ratings} if managers else {}
+    threshold = cycle.peer_anonymity_threshold
+    order = cycle.competency_order
+    peer = anonymous_feedback([r.content for r in by_type[ReviewType.PEER]], threshold, order)
+    upward = (
+        anonymous_feedback([r.content for r in by_type[ReviewType.UPWARD]], threshold, order)
+        if cycle.upward_assigned
+        else None
+    )
+    if not cycle.participant:
+        return FeedbackItem(cycle, [], None, None, None, peer, upward, None)
+    finals = final_ratings(manager_scores, cycle.calibrated)
+    assessment = assess(
+        finals,
+        cycle.expectations,
+        cycle.next_expectations if cycle.next_role_id is not None else None,
+        Thresholds(cycle.ready_soon_max_gap, cycle.ready_soon_min_mean_gap),
+    )
+    position = {competency_id: index for index, competency_id in enumerate(order)}
+    ordered = sorted(finals.items(), key=lambda kv: (position.get(kv[0], len(order)), str(kv[0])))
+    return FeedbackItem(
+        cycle=cycle,
+        final_ratings=ordered,
+        overall_score=assessment.overall_score,
+        manager_review=_written(managers),
+        self_review=_written(own),
+        peer_feedback=peer,
+        upward_feedback=upward,
+        readiness=assessment.readiness,
+    )
+
+
+def my_feedback(ctx: Context, page: PageRequest) -> Page[FeedbackItem]:
+    """One item per released cycle the caller took part in (or, as a manager,
+    received upward reviews in), latest period first."""
+    caller = ctx.caller
+    caller.require_scope(Scope.READ)
+    found = ctx.uow.feedback.released_cycles(caller.member_id, page)
+    received = ctx.uow.feedback.received_reviews(
+        caller.member_id, [c.cycle_id for c in found.items]
+    )
+    by_cycle: dict[UUID, list[ReceivedReview]] = {}
+    for review in received:
+        by_cycle.setdefault(review.cycle_id, []).append(review)
+    return Page(
+        [_item(caller.member_id, c, by_cycle.get(c.cycle_id, [])) for c in found.items],
+        found.total,
+    )

@@ -1,0 +1,98 @@
+"""Nominating peers: each nomination creates a peer review in an active cycle."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from service.application import audit
+from service.application.context import Context
+from service.application.cycle_access import visible_cycle
+from service.domain.access import Scope
+from service.domain.calibration import CycleParticipant
+from service.domain.cycle import CycleState, ReviewCycle, ReviewType
+from service.domain.errors import Conflict, Forbidden, Invalid
+from service.domain.review import Review, check_nomination
+
+
+@dataclass(frozen=True, slots=True)
+class Nomination:
+    reviewee_id: UUID
+    reviewer_ids: list[UUID]
+    #: Peer reviews of the reviewee in the cycle, these included.
+    peer_count: int
+
+
+def _may_nominate(
+    ctx: Context, cycle: ReviewCycle, participant: CycleParticipant, member_id: UUID
+) -> bool:
+    """Admins, the reviewee's manager (as snapshotted, or anyone above them now),
+    and the reviewee when the cycle allows it."""
+    caller = ctx.caller
+    if caller.is_admin or participant.manager_id == member_id:
+        return True
+    if participant.member_id == member_id:
+        return cycle.allow_self_nomination
+    return ctx.uow.reviews.oversees(member_id, participant.member_id)
+
+
+def nominate_peers(
+    ctx: Context, cycle_id: UUID, reviewee_id: UUID, reviewer_ids: Sequence[UUID]
+) -> Nomination:
+    caller = ctx.caller
+    caller.require_scope(Scope.WRITE)
+    cycle = visible_cycle(ctx, cycle_id)
+    # Locking the reviewee's row queues concurrent nominations for them, so the
+    # per-reviewee maximum holds under concurrency too.
+    participant = ctx.uow.participants.get(cycle.id, reviewee_id, lock=True)
+    if participant is None:
+        raise Invalid(
+            "The reviewee does not take part in this cycle.",
+            {"reviewee_id": ["Not a participant of this cycle."]},
+        )
+    if not _may_nominate(ctx, cycle, participant, caller.member_id):
+        raise Forbidden(
+            "Only the reviewee's manager (or the reviewee, if allowed) nominates peers."
+        )
+    cycle.require_state(CycleState.ACTIVE, "Nominating peers")
+    if ReviewType.PEER not in cycle.takes:
+        raise Conflict("This cycle has no peer reviews.")
+    reviewers = list(reviewer_ids)
+    already = ctx.uow.reviews.peer_reviewers(cycle.id, reviewee_id)
+    check_nomination(reviewee_id, reviewers, already, cycle.max_peers_per_reviewee)
+    active = ctx.uow.reviews.active_members(reviewers)
+    unknown = [str(r) for r in reviewers if r not in active]
+    if unknown:
+        raise Invalid(
+            "Peers must be active members of the organisation.",
+            {"reviewer_ids": [f"No such active member: {r}." for r in unknown]},
+        )
+    now = ctx.now()
+    for reviewer_id in reviewers:
+        ctx.uow.reviews.add(
+            Review(
+                org_id=caller.org_id,
+                id=uuid.uuid4(),
+                cycle_id=cycle.id,
+                reviewee_id=reviewee_id,
+                reviewer_id=reviewer_id,
+                type=ReviewType.PEER,
+                nominated_by=caller.member_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    audit.record(
+        ctx,
+        entity_type="review_cycle",
+        entity_id=cycle.id,
+        action="peers_nominated",
+        after={
+            "reviewee_id": str(reviewee_id),
+            "reviewer_ids": [str(r) for r in reviewers],
+        },
+    )
+    ctx.uow.commit()
+    return Nomination(reviewee_id, reviewers, len(already) + len(reviewers))

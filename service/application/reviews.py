@@ -1,0 +1,217 @@
+"""Reviews: reading them as the caller may, saving drafts, submitting, reopening."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from service.application import audit
+from service.application.concurrency import check_version
+from service.application.context import Context
+from service.application.cycle_access import viewer_of
+from service.application.cycle_ports import RatingRecord, ReviewFilters, ReviewRecord
+from service.application.pagination import Page, PageRequest
+from service.domain.access import Scope
+from service.domain.cycle import CycleState, ReviewCycle
+from service.domain.errors import Forbidden, NotFound
+from service.domain.review import RatingChange, Review, ReviewRules, ReviewStatus
+from service.domain.review_visibility import (
+    ReviewFacts,
+    Viewer,
+    review_actions,
+    review_visibility,
+    reviewer_shown,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewView:
+    """A review as the caller may see it: its author only where they may know it."""
+
+    record: ReviewRecord
+    reviewer_shown: bool
+    allowed_actions: list[str]
+
+
+def _view(viewer: Viewer, record: ReviewRecord, shown: bool) -> ReviewView:
+    return ReviewView(
+        record, shown, review_actions(viewer, record.reviewer_id, record.status, record.cycle_state)
+    )
+
+
+def record_of(review: Review, cycle_state: CycleState, order: Sequence[UUID] = ()) -> ReviewRecord:
+    """The review as a record, its ratings in the cycle's competency order (as lists)."""
+    position = {competency_id: index for index, competency_id in enumerate(order)}
+    ratings = sorted(
+        review.ratings,
+        key=lambda r: (position.get(r.competency_id, len(position)), str(r.competency_id)),
+    )
+    return ReviewRecord(
+        id=review.id,
+        cycle_id=review.cycle_id,
+        reviewee_id=review.reviewee_id,
+        reviewer_id=review.reviewer_id,
+        type=review.type,
+        status=review.status,
+        summary=review.summary,
+        promotion_recommendation=review.promotion_recommendation,
+        potential=review.potential,
+        submitted_at=review.submitted_at,
+        updated_at=review.updated_at,
+        version=review.version,
+        cycle_state=cycle_state,
+        ratings=tuple(
+            RatingRecord(r.competency_id, r.score, r.comment, list(r.evidence)) for r in ratings
+        ),
+    )
+
+
+def list_reviews(ctx: Context, filters: ReviewFilters, page: PageRequest) -> Page[ReviewView]:
+    caller = ctx.caller
+    caller.require_scope(Scope.READ)
+    viewer = viewer_of(caller)
+    found = ctx.uow.reviews.list(filters, viewer, page)
+    return Page(
+        [_view(viewer, r, reviewer_shown(viewer, r.type, r.reviewer_id)) for r in found.items],
+        found.total,
+    )
+
+
+def list_my_reviews(
+    ctx: Context, cycle_id: UUID | None, status: ReviewStatus | None, page: PageRequest
+) -> Page[ReviewView]:
+    """The reviews the caller writes."""
+    filters = ReviewFilters(cycle_id=cycle_id, reviewer_id=ctx.caller.member_id, status=status)
+    return list_reviews(ctx, filters, page)
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    review: Review
+    cycle: ReviewCycle
+    viewer: Viewer
+    reviewer_shown: bool
+
+
+def _load(ctx: Context, review_id: UUID) -> _Loaded:
+    """The review if the caller may see it; 404 otherwise, exactly as a missing one."""
+    viewer = viewer_of(ctx.caller)
+    review = ctx.uow.reviews.get(review_id)
+    cycle = None if review is None else ctx.uow.cycles.get(review.cycle_id)
+    if review is None or cycle is None:
+        raise NotFound("Review")
+    if viewer.member_id == review.reviewer_id:
+        return _Loaded(review, cycle, viewer, True)
+    context = ctx.uow.reviews.context(review, viewer)
+    visibility = review_visibility(
+        viewer,
+        ReviewFacts(
+            type=review.type,
+            status=review.status,
+            reviewer_id=review.reviewer_id,
+            reviewee_id=review.reviewee_id,
+            cycle_state=cycle.state,
+            oversees_reviewee=context.oversees_reviewee,
+            own_reviews_submitted=context.own_reviews_submitted,
+        ),
+    )
+    if visibility is None:
+        raise NotFound("Review")
+    return _Loaded(review, cycle, viewer, visibility.reviewer_shown)
+
+
+def _present(loaded: _Loaded, rules: ReviewRules) -> ReviewView:
+    record = record_of(loaded.review, loaded.cycle.state, rules.competency_ids)
+    return _view(loaded.viewer, record, loaded.reviewer_shown)
+
+
+def get_review(ctx: Context, review_id: UUID) -> ReviewView:
+    ctx.caller.require_scope(Scope.READ)
+    loaded = _load(ctx, review_id)
+    return _present(loaded, _rules(ctx, loaded.cycle))
+
+
+def _rules(ctx: Context, cycle: ReviewCycle) -> ReviewRules:
+    """The cycle's scale and competencies (in order), as its snapshot has them."""
+    competencies = ctx.uow.cycles.competencies(cycle.id)
+    return ReviewRules(
+        scale_min=cycle.scale_min or 0,
+        scale_max=cycle.scale_max or 0,
+        competency_ids=tuple(c.competency_id for c in competencies),
+    )
+
+
+def _authored(ctx: Context, review_id: UUID, expected_version: int | None) -> _Loaded:
+    ctx.caller.require_scope(Scope.WRITE)
+    loaded = _load(ctx, review_id)
+    if loaded.viewer.member_id != loaded.review.reviewer_id:
+        raise Forbidden("Only its reviewer writes a review.")
+    check_version(loaded.review.version, expected_version, required=True)
+    return loaded
+
+
+def save_review(
+    ctx: Context,
+    review_id: UUID,
+    ratings: Sequence[RatingChange],
+    values: Mapping[str, Any],
+    expected_version: int | None,
+) -> ReviewView:
+    """Save a draft partially: what is sent changes, the rest stays."""
+    loaded = _authored(ctx, review_id, expected_version)
+    review, cycle = loaded.review, loaded.cycle
+    starting = review.status is ReviewStatus.NOT_STARTED
+    rules = _rules(ctx, cycle)
+    review.save_draft(ratings, values, rules, cycle.state, ctx.now())
+    if starting:
+        audit.record(
+            ctx,
+            entity_type="review",
+            entity_id=review.id,
+            action="started",
+            before={"status": ReviewStatus.NOT_STARTED.value},
+            after={"status": review.status.value},
+        )
+    ctx.uow.commit()
+    return _present(loaded, rules)
+
+
+def submit_review(ctx: Context, review_id: UUID, expected_version: int | None) -> ReviewView:
+    loaded = _authored(ctx, review_id, expected_version)
+    review, cycle = loaded.review, loaded.cycle
+    before = {"status": review.status.value}
+    rules = _rules(ctx, cycle)
+    review.submit(rules, cycle.state, ctx.now())
+    audit.record(
+        ctx,
+        entity_type="review",
+        entity_id=review.id,
+        action="submitted",
+        before=before,
+        after=review.audit_content(),
+    )
+    ctx.uow.commit()
+    return _present(loaded, rules)
+
+
+def reopen_review(ctx: Context, review_id: UUID, expected_version: int | None) -> ReviewView:
+    caller = ctx.caller
+    caller.require_scope(Scope.WRITE)
+    caller.require_admin()
+    loaded = _load(ctx, review_id)
+    review = loaded.review
+    check_version(review.version, expected_version, required=True)
+    rules = _rules(ctx, loaded.cycle)
+    review.reopen(loaded.cycle.state, ctx.now())
+    audit.record(
+        ctx,
+        entity_type="review",
+        entity_id=review.id,
+        action="reopened",
+        before={"status": ReviewStatus.SUBMITTED.value},
+        after={"status": review.status.value},
+    )
+    ctx.uow.commit()
+    return _present(loaded, rules)
