@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -174,6 +175,9 @@ class ReportingLinesRepository(TenantQueries):
         """One statement: the subtree is ordered and cut to the page first (it carries
         names for that), so only the page's rows are joined to their details."""
         c = tables.members.c
+        if visibility.subtree and visibility.viewer_id == root_id:
+            # Their own reports: all of them are in their subtree, no second walk.
+            visibility = replace(visibility, everyone=True)
         tree = self._subtree(root_id, "reports", max_depth)
         rows = (
             select(tree.c.id, tree.c.depth, func.count().over().label("_total"))
