@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import marshmallow as ma
 from flask import g, request
@@ -138,6 +138,19 @@ def etag_for(version: int) -> str:
 def set_etag(version: int) -> None:
     """The response's ETag, written by ``api.requests`` on a successful answer."""
     g.response_etag = etag_for(version)
+
+
+class Versioned(Protocol):
+    version: int
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+def with_etag(entity: V) -> V:
+    """Answer ``entity`` with the ETag of its version."""
+    set_etag(entity.version)
+    return entity
 
 
 def if_match_version(*, required: bool = False) -> int | None:

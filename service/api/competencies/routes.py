@@ -13,7 +13,7 @@ from service.api.base import (
     operation,
     page_request,
     paginated,
-    set_etag,
+    with_etag,
 )
 from service.api.competencies.schemas import (
     CompetencyPatchSchema,
@@ -33,11 +33,6 @@ blp = Blueprint(
     "starts with strategy, leadership and execution. Competencies are never deleted: "
     "retire one instead.",
 )
-
-
-def _with_etag(competency: Competency) -> Competency:
-    set_etag(competency.version)
-    return competency
 
 
 @blp.route("/competencies")
@@ -72,7 +67,7 @@ class Competencies(MethodView):
                 position=body.get("position"),
             ),
         )
-        return _with_etag(competency)
+        return with_etag(competency)
 
 
 @blp.route("/competencies/<uuid:competency_id>")
@@ -81,7 +76,7 @@ class CompetencyById(MethodView):
     @blp.response(200, CompetencySchema)
     @blp.alt_response(404, description="No such competency in your organisation.")
     def get(self, competency_id: UUID) -> Competency:
-        return _with_etag(use_cases.get_competency(context(), competency_id))
+        return with_etag(use_cases.get_competency(context(), competency_id))
 
     @operation(
         "updateCompetency",
@@ -97,4 +92,4 @@ class CompetencyById(MethodView):
     def patch(self, body: dict[str, Any], competency_id: UUID) -> Competency:
         """Change any field; `If-Match` is honoured when sent. Set `retired` to retire it."""
         competency = use_cases.update_competency(context(), competency_id, body, if_match_version())
-        return _with_etag(competency)
+        return with_etag(competency)

@@ -14,6 +14,7 @@ from service.api.base import (
     page_request,
     paginated,
     set_etag,
+    with_etag,
 )
 from service.api.members.schemas import (
     InvitationSchema,
@@ -54,11 +55,6 @@ def present(view: MemberView) -> dict[str, Any]:
     if view.depth is not None:
         shown["depth"] = view.depth
     return shown
-
-
-def _with_etag(member: Member) -> Member:
-    set_etag(member.version)
-    return member
 
 
 @blp.route("/me")
@@ -103,7 +99,7 @@ class Members(MethodView):
                 password=body.get("password"),
             ),
         )
-        return _with_etag(member)
+        return with_etag(member)
 
 
 @blp.route("/members/<uuid:member_id>")
@@ -129,7 +125,7 @@ class MemberById(MethodView):
         member = use_cases.update_member(
             context(), member_id, use_cases.MemberChanges(body), if_match_version()
         )
-        return _with_etag(member)
+        return with_etag(member)
 
 
 @blp.route("/members/<uuid:member_id>/deactivate")
@@ -146,7 +142,7 @@ class Deactivate(MethodView):
     def post(self, member_id: UUID) -> Member:
         """Their log-in and API tokens stop working on the very next request;
         the member and their reviews are kept."""
-        return _with_etag(use_cases.deactivate_member(context(), member_id, if_match_version()))
+        return with_etag(use_cases.deactivate_member(context(), member_id, if_match_version()))
 
 
 @blp.route("/members/<uuid:member_id>/invitation")

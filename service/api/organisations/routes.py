@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from service.api.base import Blueprint, if_match_version, operation, set_etag
+from service.api.base import Blueprint, if_match_version, operation, with_etag
 from service.api.organisations.schemas import (
     OrganisationPatchSchema,
     OrganisationSchema,
@@ -16,7 +16,6 @@ from service.api.organisations.schemas import (
 from service.api.requests import context
 from service.application import organisations as use_cases
 from service.domain.access import AccessRole, Scope
-from service.domain.organisation import Organisation
 
 blp = Blueprint(
     "organisations",
@@ -24,11 +23,6 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Organisations (tenants): sign-up and settings.",
 )
-
-
-def _with_etag(org: Organisation) -> Organisation:
-    set_etag(org.version)
-    return org
 
 
 @blp.route("/orgs")
@@ -63,7 +57,7 @@ class CurrentOrganisation(MethodView):
     @blp.response(200, OrganisationSchema)
     def get(self) -> Any:
         """The caller's organisation and its settings; the ETag guards `PATCH`."""
-        return _with_etag(use_cases.get_organisation(context()))
+        return with_etag(use_cases.get_organisation(context()))
 
     @operation(
         "updateOrganisation",
@@ -86,4 +80,4 @@ class CurrentOrganisation(MethodView):
             settings=body.get("settings"),
             expected_version=if_match_version(),
         )
-        return _with_etag(org)
+        return with_etag(org)

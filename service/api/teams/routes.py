@@ -13,7 +13,7 @@ from service.api.base import (
     operation,
     page_request,
     paginated,
-    set_etag,
+    with_etag,
 )
 from service.api.requests import context
 from service.api.teams.schemas import TeamPatchSchema, TeamSchema
@@ -28,11 +28,6 @@ blp = Blueprint(
     description="Teams; a member belongs to at most one (`team_id`). List a team's "
     "members with `GET /members?team_id=...`.",
 )
-
-
-def _with_etag(team: Team) -> Team:
-    set_etag(team.version)
-    return team
 
 
 @blp.route("/teams")
@@ -51,7 +46,7 @@ class Teams(MethodView):
     @blp.alt_response(409, description="The name is taken.")
     def post(self, body: dict[str, Any]) -> Team:
         team = use_cases.create_team(context(), body["name"], body.get("description"))
-        return _with_etag(team)
+        return with_etag(team)
 
 
 @blp.route("/teams/<uuid:team_id>")
@@ -60,7 +55,7 @@ class TeamById(MethodView):
     @blp.response(200, TeamSchema)
     @blp.alt_response(404, description="No such team in your organisation.")
     def get(self, team_id: UUID) -> Team:
-        return _with_etag(use_cases.get_team(context(), team_id))
+        return with_etag(use_cases.get_team(context(), team_id))
 
     @operation("updateTeam", scope=Scope.ADMIN, roles=[AccessRole.ADMIN], summary="Change a team")
     @blp.arguments(TeamPatchSchema)
@@ -70,7 +65,7 @@ class TeamById(MethodView):
     @blp.alt_response(412, description="If-Match is stale.")
     def patch(self, body: dict[str, Any], team_id: UUID) -> Team:
         """Change the name or description; `If-Match` is honoured when sent."""
-        return _with_etag(use_cases.update_team(context(), team_id, body, if_match_version()))
+        return with_etag(use_cases.update_team(context(), team_id, body, if_match_version()))
 
     @operation("deleteTeam", scope=Scope.ADMIN, roles=[AccessRole.ADMIN], summary="Remove a team")
     @blp.response(204)
