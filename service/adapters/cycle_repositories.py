@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 from service.adapters import tables
-from service.adapters.cycle_sql import subtree
+from service.adapters.reporting_lines import subtree
 from service.adapters.repositories import TenantQueries, page_of
 from service.application.cycle_ports import (
     CycleCompetency,

@@ -24,7 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from service.adapters import tables
-from service.adapters.cycle_sql import COUNTED, rowcount, subtree
+from service.adapters.cycle_sql import COUNTED, rowcount
+from service.adapters.reporting_lines import subtree
 from service.adapters.repositories import TenantQueries, page_of
 from service.application.cycle_ports import (
     ParticipantRecord,

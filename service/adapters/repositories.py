@@ -11,6 +11,7 @@ from sqlalchemy import Select, Table, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.adapters import tables
+from service.adapters.reporting_lines import subtree
 from service.adapters.tenancy import TenantNotBound, bound_tenant
 from service.application.pagination import Page, PageRequest
 from service.application.ports import AuditFilters, MemberFilters
@@ -125,18 +126,8 @@ class MemberRepository(Repository[Member]):
         )
 
     def subtree_ids(self, root_id: UUID) -> frozenset[UUID]:
-        m = tables.members
-        org_id = self.org_id
-        tree = (
-            select(m.c.id)
-            .where(m.c.org_id == org_id, m.c.manager_id == root_id)
-            .cte("subtree", recursive=True)
-        )
-        tree = tree.union_all(
-            select(m.c.id).join(tree, m.c.manager_id == tree.c.id).where(m.c.org_id == org_id)
-        )
-        rows = self.session.execute(select(tree.c.id)).scalars().all()
-        return frozenset(rows)
+        tree = subtree(self.org_id, root_id)
+        return frozenset(self.session.execute(select(tree.c.id)).scalars().all())
 
 
 class ApiTokenRepository(Repository[ApiToken]):

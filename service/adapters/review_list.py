@@ -39,7 +39,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import Session
 
 from service.adapters import tables
-from service.adapters.cycle_sql import subtree
+from service.adapters.reporting_lines import subtree
 from service.application.cycle_ports import RatingRecord, ReviewFilters, ReviewRecord
 from service.application.pagination import Page, PageRequest
 from service.domain.cycle import CycleState, ReviewType

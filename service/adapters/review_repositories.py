@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 
 from service.adapters import review_list, tables
-from service.adapters.cycle_sql import reports_to
+from service.adapters.reporting_lines import reports_to
 from service.adapters.repositories import TenantQueries
 from service.application.cycle_ports import (
     ReviewContext,

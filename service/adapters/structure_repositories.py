@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true
 
 from service.adapters import tables
+from service.adapters.reporting_lines import LOOP_GUARD, subtree
 from service.adapters.repositories import TenantQueries, page_of
 from service.application.pagination import Page, PageRequest
 from service.application.ports import (
@@ -21,8 +21,6 @@ from service.domain.member import Member, MemberStatus
 
 T = TypeVar("T")
 
-#: No real chart is this deep; the bound ends a walk should the data ever loop.
-LOOP_GUARD = 1000
 #: First key of the transaction-level advisory lock on an organisation's reporting lines.
 REPORTING_LOCK = 0x5EED
 #: Built once: an alias builds its column collection on first use, which costs more
@@ -61,42 +59,13 @@ class ReportingLinesRepository(TenantQueries):
             for row in rows
         ]
 
-    def _subtree(self, root_id: UUID, name: str, max_depth: int | None = None) -> Any:
-        """Everyone under ``root_id`` with their depth and name, as a recursive CTE.
-
-        Each step probes the (org_id, manager_id) index once per person found (a
-        LATERAL subquery that OFFSET 0 keeps from being flattened). A plain join lets
-        the planner pick a nested loop over the whole table when its statistics
-        predate a bulk import (seconds for 10,000 people instead of milliseconds);
-        the probes cost the same whatever the statistics say.
-        """
-        m, org = tables.members, self.org_id
-        tree = (
-            select(m.c.id, m.c.name, literal(1).label("depth"))
-            .where(m.c.org_id == org, m.c.manager_id == root_id)
-            .cte(name, recursive=True)
-        )
-        limit = min(max_depth or LOOP_GUARD, LOOP_GUARD)
-        below = (
-            select(m.c.id, m.c.name)
-            .where(m.c.org_id == org, m.c.manager_id == tree.c.id)
-            .offset(0)
-            .lateral(f"{name}_step")
-        )
-        return tree.union_all(
-            select(below.c.id, below.c.name, tree.c.depth + 1)
-            .select_from(tree)
-            .join(below, true())
-            .where(tree.c.depth < limit)
-        )
-
     def _sees_in_full(self, visibility: Visibility) -> ColumnElement[bool]:
         m = tables.members.c
         if visibility.everyone:
             return true()
         own = m.id == visibility.viewer_id
         if visibility.subtree:
-            below = self._subtree(visibility.viewer_id, "visible")
+            below = subtree(self.org_id, visibility.viewer_id, "visible")
             return or_(own, m.id.in_(select(below.c.id)))
         return own
 
@@ -175,10 +144,7 @@ class ReportingLinesRepository(TenantQueries):
         """One statement: the subtree is ordered and cut to the page first (it carries
         names for that), so only the page's rows are joined to their details."""
         c = tables.members.c
-        if visibility.subtree and visibility.viewer_id == root_id:
-            # Their own reports: all of them are in their subtree, no second walk.
-            visibility = replace(visibility, everyone=True)
-        tree = self._subtree(root_id, "reports", max_depth)
+        tree = subtree(self.org_id, root_id, "reports", max_depth)
         rows = (
             select(tree.c.id, tree.c.depth, func.count().over().label("_total"))
             .order_by(tree.c.depth, tree.c.name, tree.c.id)
