@@ -40,6 +40,11 @@ REVIEW_COLUMNS = ["org_id", "id", "cycle_id", "reviewee_id", "reviewer_id", "typ
 
 
 class SqlCycleLaunch(TenantQueries):
+    def competency_count(self) -> int:
+        comp = tables.competencies.c
+        statement = select(func.count()).where(comp.org_id == self.org_id, comp.retired.is_(False))
+        return int(self.session.execute(statement).scalar_one())
+
     def launch(self, cycle: ReviewCycle) -> LaunchCounts:
         org = self.org_id
         cycle_id = literal(cycle.id, PgUUID(as_uuid=True))

@@ -21,11 +21,12 @@ from sqlalchemy import (
 
 from service.adapters import tables
 from service.adapters.reporting_lines import subtree
-from service.adapters.repositories import TenantQueries, page_of
+from service.adapters.repositories import Repository, page_of
 from service.application.cycle_ports import (
     CycleCompetency,
     CycleFilters,
     CycleListing,
+    CycleLock,
 )
 from service.application.pagination import Page, PageRequest
 from service.domain.cycle import CycleState, ReviewCycle, ReviewType
@@ -38,21 +39,18 @@ _r = tables.reviews.c
 _m = tables.members.c
 
 
-class SqlCycleRepository(TenantQueries):
-    def add(self, cycle: ReviewCycle) -> None:
-        self.session.add(cycle)
+class SqlCycleRepository(Repository[ReviewCycle]):
+    entity = ReviewCycle
+    table = tables.review_cycles
 
-    def get(self, cycle_id: UUID) -> ReviewCycle | None:
+    def get_locked(self, cycle_id: UUID, lock: CycleLock) -> ReviewCycle | None:
+        statement = select(ReviewCycle).where(_c.id == cycle_id)
+        # FOR SHARE blocks only those who change the row: state-dependent writes hold it
+        # side by side, and queue behind a transition's FOR UPDATE; after the wait the
+        # row comes back as the transition left it (and populate_existing refreshes it).
+        statement = statement.with_for_update(read=lock == "share")
         return self.session.execute(
-            select(ReviewCycle).where(_c.id == cycle_id)
-        ).scalar_one_or_none()
-
-    def get_for_update(self, cycle_id: UUID) -> ReviewCycle | None:
-        return self.session.execute(
-            select(ReviewCycle)
-            .where(_c.id == cycle_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            statement.execution_options(populate_existing=True)
         ).scalar_one_or_none()
 
     def _visible(self, viewer: Viewer) -> ColumnElement[bool]:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from service.adapters import review_list, tables
 from service.adapters.reporting_lines import reports_to
-from service.adapters.repositories import TenantQueries
+from service.adapters.repositories import Repository
 from service.application.cycle_ports import (
     ReviewContext,
     ReviewFilters,
@@ -32,12 +32,9 @@ _c = tables.review_cycles.c
 _rr = tables.review_ratings.c
 
 
-class SqlReviewRepository(TenantQueries):
-    def add(self, review: Review) -> None:
-        self.session.add(review)
-
-    def get(self, review_id: UUID) -> Review | None:
-        return self.session.execute(select(Review).where(_r.id == review_id)).scalar_one_or_none()
+class SqlReviewRepository(Repository[Review]):
+    entity = Review
+    table = tables.reviews
 
     def list(self, filters: ReviewFilters, viewer: Viewer, page: PageRequest) -> Page[ReviewRecord]:
         return review_list.list_reviews(self.session, self.org_id, filters, viewer, page)

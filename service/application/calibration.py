@@ -14,8 +14,8 @@ from service.application.cycle_ports import ParticipantRecord, ParticipantScope
 from service.application.pagination import Page, PageRequest
 from service.domain.access import AccessRole, Principal, Scope
 from service.domain.calibration import CycleParticipant
-from service.domain.cycle import CycleState, ReviewCycle
-from service.domain.errors import Forbidden, Invalid, NotFound
+from service.domain.cycle import CycleState, ReviewCycle, in_competency_order
+from service.domain.errors import Forbidden, NotFound
 from service.domain.readiness import final_ratings
 
 
@@ -37,10 +37,7 @@ def _view(record: ParticipantRecord, results: bool, order: Sequence[UUID]) -> Pa
     if not results:
         return ParticipantView(record, None, None)
     finals = final_ratings(record.manager_scores, record.calibrated_scores)
-    position = {competency_id: index for index, competency_id in enumerate(order)}
-    ordered = sorted(
-        finals.items(), key=lambda kv: (position.get(kv[0], len(position)), str(kv[0]))
-    )
+    ordered = in_competency_order(finals.items(), order, lambda kv: kv[0])
     return ParticipantView(record, ordered, bool(record.calibrated_scores))
 
 
@@ -79,20 +76,15 @@ def calibrate_participant(
     caller.require_scope(Scope.WRITE)
     if not _sees_results(caller):
         raise Forbidden("Only admins and heads of product calibrate.")
-    cycle = visible_cycle(ctx, cycle_id)
+    # Share-locked: a release in flight is waited for, and then refuses this (409).
+    cycle = visible_cycle(ctx, cycle_id, lock="share")
     participant = _calibrated_participant(ctx, cycle, member_id)
     cycle.require_state(CycleState.CALIBRATING, "Calibration")
     check_version(participant.version, expected_version)
-    scores = dict(ratings)
-    if len(scores) != len(ratings):
-        raise Invalid(
-            "Each competency may appear only once.",
-            {"ratings": ["Each competency may appear only once."]},
-        )
     competencies = ctx.uow.cycles.competencies(cycle.id)
     before = participant.audit_calibration()
     participant.calibrate(
-        scores,
+        ratings,
         note,
         scale=(cycle.scale_min or 0, cycle.scale_max or 0),
         competency_ids=[c.competency_id for c in competencies],

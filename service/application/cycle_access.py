@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from service.application.context import Context
-from service.application.cycle_ports import CycleCompetency
+from service.application.cycle_ports import CycleCompetency, CycleLock
 from service.domain.access import Principal, Scope
 from service.domain.cycle import ReviewCycle, manages_cycle
 from service.domain.errors import Forbidden, NotFound
@@ -26,12 +26,16 @@ def viewer_of(caller: Principal) -> Viewer:
     return Viewer(caller.member_id, caller.is_admin, Scope.WRITE in caller.scopes)
 
 
-def visible_cycle(ctx: Context, cycle_id: UUID, *, lock: bool = False) -> ReviewCycle:
+def visible_cycle(ctx: Context, cycle_id: UUID, *, lock: CycleLock | None = None) -> ReviewCycle:
     """The cycle, or 404 when it does not exist, belongs to another organisation,
-    or is none of the caller's business (they cannot tell which)."""
+    or is none of the caller's business (they cannot tell which).
+
+    A write whose rules depend on the cycle's state takes ``lock="share"``: checked
+    unlocked, the state could change under it before it commits.
+    """
     caller = ctx.caller
     cycles = ctx.uow.cycles
-    cycle = cycles.get_for_update(cycle_id) if lock else cycles.get(cycle_id)
+    cycle = cycles.get(cycle_id) if lock is None else cycles.get_locked(cycle_id, lock)
     if cycle is None or not cycles.visible(cycle, viewer_of(caller)):
         raise NotFound("Cycle")
     return cycle
@@ -39,7 +43,7 @@ def visible_cycle(ctx: Context, cycle_id: UUID, *, lock: bool = False) -> Review
 
 def managed_cycle(ctx: Context, cycle_id: UUID) -> ReviewCycle:
     """A cycle the caller runs, locked for the transition or change to come."""
-    cycle = visible_cycle(ctx, cycle_id, lock=True)
+    cycle = visible_cycle(ctx, cycle_id, lock="update")
     if not manages_cycle(ctx.caller, cycle):
         raise Forbidden("Only an admin or the head of product who created it runs this cycle.")
     return cycle

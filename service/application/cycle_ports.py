@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
 from uuid import UUID
 
 from service.application.pagination import Page, PageRequest
@@ -22,6 +22,9 @@ from service.domain.readiness import Expected
 from service.domain.review import Potential, Recommendation, Review, ReviewStatus
 from service.domain.review_visibility import Viewer
 from service.domain.scoring import ReviewContent
+
+#: How a write locks the cycle's row: see ``CycleRepository.get_locked``.
+CycleLock = Literal["update", "share"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +170,13 @@ class CycleRepository(Protocol):
 
     def get(self, cycle_id: UUID) -> ReviewCycle | None: ...
 
-    def get_for_update(self, cycle_id: UUID) -> ReviewCycle | None:
-        """The cycle, locked until the transaction ends (transitions queue up)."""
+    def get_locked(self, cycle_id: UUID, lock: CycleLock) -> ReviewCycle | None:
+        """The cycle, its row locked until the transaction ends, read afresh.
+
+        ``update`` (transitions, changes): one at a time. ``share`` (writes whose rules
+        depend on the cycle's state: reviews, calibration, nominations): side by side,
+        but they wait for a transition in flight and then see the state it left.
+        """
         ...
 
     def list(
@@ -216,6 +224,10 @@ class ParticipantRepository(Protocol):
 
 
 class CycleLaunch(Protocol):
+    def competency_count(self) -> int:
+        """The competencies a launch would snapshot now (those not retired)."""
+        ...
+
     def launch(self, cycle: ReviewCycle) -> LaunchCounts:
         """Snapshot the ladder and the participants, and create every self, manager
         and upward review the cycle's types ask for: a handful of set-based statements."""

@@ -47,13 +47,12 @@ def launch_cycle(ctx: Context, cycle_id: UUID, expected_version: int | None) -> 
         raise NotFound("Organisation")
     before = cycle.state
     cycle.launch(ctx.now(), Snapshot.of_settings(organisation.settings))
+    # A refusal raises: the unit of work rolls back whatever this transaction did.
+    if ctx.uow.cycle_launch.competency_count() == 0:
+        raise Conflict("The organisation has no competency to review; add one before launching.")
     ctx.uow.flush()
     counts = ctx.uow.cycle_launch.launch(cycle)
-    if counts.competencies == 0:
-        ctx.uow.rollback()
-        raise Conflict("The organisation has no competency to review; add one before launching.")
     if counts.participants == 0:
-        ctx.uow.rollback()
         raise Conflict(
             "The cycle has no participants; choose some (or give people a product role) first."
         )

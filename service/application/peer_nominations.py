@@ -43,7 +43,8 @@ def nominate_peers(
 ) -> Nomination:
     caller = ctx.caller
     caller.require_scope(Scope.WRITE)
-    cycle = visible_cycle(ctx, cycle_id)
+    # Share-locked: a start of calibration in flight is waited for, then refuses this.
+    cycle = visible_cycle(ctx, cycle_id, lock="share")
     # Locking the reviewee's row queues concurrent nominations for them, so the
     # per-reviewee maximum holds under concurrency too.
     participant = ctx.uow.participants.get(cycle.id, reviewee_id, lock=True)

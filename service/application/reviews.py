@@ -14,7 +14,7 @@ from service.application.cycle_access import viewer_of
 from service.application.cycle_ports import RatingRecord, ReviewFilters, ReviewRecord
 from service.application.pagination import Page, PageRequest
 from service.domain.access import Scope
-from service.domain.cycle import CycleState, ReviewCycle
+from service.domain.cycle import CycleState, ReviewCycle, in_competency_order
 from service.domain.errors import Forbidden, NotFound
 from service.domain.review import RatingChange, Review, ReviewRules, ReviewStatus
 from service.domain.review_visibility import (
@@ -43,11 +43,7 @@ def _view(viewer: Viewer, record: ReviewRecord, shown: bool) -> ReviewView:
 
 def record_of(review: Review, cycle_state: CycleState, order: Sequence[UUID] = ()) -> ReviewRecord:
     """The review as a record, its ratings in the cycle's competency order (as lists)."""
-    position = {competency_id: index for index, competency_id in enumerate(order)}
-    ratings = sorted(
-        review.ratings,
-        key=lambda r: (position.get(r.competency_id, len(position)), str(r.competency_id)),
-    )
+    ratings = in_competency_order(review.ratings, order, lambda r: r.competency_id)
     return ReviewRecord(
         id=review.id,
         cycle_id=review.cycle_id,
@@ -95,11 +91,20 @@ class _Loaded:
     reviewer_shown: bool
 
 
-def _load(ctx: Context, review_id: UUID) -> _Loaded:
-    """The review if the caller may see it; 404 otherwise, exactly as a missing one."""
+def _load(ctx: Context, review_id: UUID, *, write: bool = False) -> _Loaded:
+    """The review if the caller may see it; 404 otherwise, exactly as a missing one.
+
+    A write share-locks the cycle: a transition in flight (start of calibration) is
+    waited for, and the cycle's state then read as it left it.
+    """
     viewer = viewer_of(ctx.caller)
+    cycles = ctx.uow.cycles
     review = ctx.uow.reviews.get(review_id)
-    cycle = None if review is None else ctx.uow.cycles.get(review.cycle_id)
+    cycle = None
+    if review is not None:
+        cycle = (
+            cycles.get_locked(review.cycle_id, "share") if write else cycles.get(review.cycle_id)
+        )
     if review is None or cycle is None:
         raise NotFound("Review")
     if viewer.member_id == review.reviewer_id:
@@ -145,7 +150,7 @@ def _rules(ctx: Context, cycle: ReviewCycle) -> ReviewRules:
 
 def _authored(ctx: Context, review_id: UUID, expected_version: int | None) -> _Loaded:
     ctx.caller.require_scope(Scope.WRITE)
-    loaded = _load(ctx, review_id)
+    loaded = _load(ctx, review_id, write=True)
     if loaded.viewer.member_id != loaded.review.reviewer_id:
         raise Forbidden("Only its reviewer writes a review.")
     check_version(loaded.review.version, expected_version, required=True)
@@ -200,7 +205,7 @@ def reopen_review(ctx: Context, review_id: UUID, expected_version: int | None) -
     caller = ctx.caller
     caller.require_scope(Scope.WRITE)
     caller.require_admin()
-    loaded = _load(ctx, review_id)
+    loaded = _load(ctx, review_id, write=True)
     review = loaded.review
     check_version(review.version, expected_version, required=True)
     rules = _rules(ctx, loaded.cycle)

@@ -8,7 +8,7 @@ as a whole: competencies left out fall back to the manager's rating.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,7 +60,7 @@ class CycleParticipant(TenantOwned):
 
     def calibrate(
         self,
-        scores: Mapping[UUID, int],
+        ratings: Sequence[tuple[UUID, int]],
         note: str | None,
         *,
         scale: tuple[int, int],
@@ -68,7 +68,14 @@ class CycleParticipant(TenantOwned):
         by: UUID,
         now: datetime,
     ) -> None:
-        """Set the final ratings (all of them: competencies left out lose theirs)."""
+        """Set the final ratings, ``(competency_id, score)`` pairs, each competency at
+        most once (all of them: competencies left out lose theirs)."""
+        scores = dict(ratings)
+        if len(scores) != len(ratings):
+            raise Invalid(
+                "Each competency may appear only once.",
+                {"ratings": ["Each competency may appear only once."]},
+            )
         low, high = scale
         known = set(competency_ids)
         errors: dict[str, list[str]] = {}

@@ -9,12 +9,12 @@ later edits never change a past cycle. A transition that is not allowed raises
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from service.domain.access import AccessRole, Principal, Scope
@@ -23,6 +23,8 @@ from service.domain.tenancy import TenantOwned
 
 MAX_PEERS_LIMIT = 50
 
+T = TypeVar("T")
+
 
 class CycleState(StrEnum):
     DRAFT = "draft"
@@ -30,6 +32,11 @@ class CycleState(StrEnum):
     CALIBRATING = "calibrating"
     RELEASED = "released"
     CANCELLED = "cancelled"
+
+    @property
+    def takes_review_writes(self) -> bool:
+        """Reviews are written, submitted and reopened only while the cycle is active."""
+        return self is CycleState.ACTIVE
 
 
 class ReviewType(StrEnum):
@@ -148,6 +155,8 @@ class ReviewCycle(TenantOwned):
     def validate(self) -> None:
         """The rules of a cycle's own fields, as a whole (after a create or a change)."""
         errors: dict[str, list[str]] = {}
+        if not self.name.strip():
+            errors["name"] = ["Give the cycle a name."]
         if self.period_start > self.period_end:
             errors["period_end"] = ["Must be on or after period_start."]
         types = list(self.review_types)
@@ -250,11 +259,6 @@ class ReviewCycle(TenantOwned):
         self._move(CycleAction.CANCEL)
         self.cancelled_at = now
 
-    @property
-    def takes_review_writes(self) -> bool:
-        """Reviews are written, submitted and reopened only while the cycle is active."""
-        return self.state is CycleState.ACTIVE
-
     def require_state(self, state: CycleState, doing: str) -> None:
         if self.state is not state:
             raise Conflict(f"{doing} needs the cycle to be {state.value}, not {self.state.value}.")
@@ -271,8 +275,16 @@ class ReviewCycle(TenantOwned):
                 actions.append(action.value)
         return actions
 
-    def audit_state(self) -> dict[str, Any]:
-        return {"state": self.state.value, "version": self.version}
+
+def in_competency_order(
+    items: Iterable[T], order: Sequence[UUID], competency: Callable[[T], UUID]
+) -> list[T]:
+    """``items`` in the cycle's competency order; any outside it last, by id."""
+    position = {competency_id: index for index, competency_id in enumerate(order)}
+    last = len(position)
+    return sorted(
+        items, key=lambda item: (position.get(competency(item), last), str(competency(item)))
+    )
 
 
 def manages_cycle(caller: Principal, cycle: ReviewCycle) -> bool:

@@ -82,8 +82,27 @@ class ReviewRules:
     competency_ids: tuple[UUID, ...]
 
 
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` is not an absolute http(s) link a reader can safely follow, if it is not."""
+    if len(url) > MAX_URL_LENGTH:
+        return f"At most {MAX_URL_LENGTH} characters."
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = None
+    # Whitespace and control characters are never part of a link (and hide what it says).
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.netloc
+        or any(ch.isspace() or not ch.isprintable() for ch in url)
+    ):
+        return "Use an absolute http or https URL."
+    return None
+
+
 def evidence_problems(evidence: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Field errors of a list of evidence links (http and https URLs only)."""
+    """Field errors of a list of evidence links (the API schema checks only their shape)."""
     problems: dict[str, Any] = {}
     if len(evidence) > MAX_EVIDENCE:
         return {"_schema": [f"At most {MAX_EVIDENCE} links per rating."]}
@@ -91,11 +110,9 @@ def evidence_problems(evidence: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         url = str(link.get("url") or "")
         title = str(link.get("title") or "")
         errors: dict[str, list[str]] = {}
-        parts = urlsplit(url) if len(url) <= MAX_URL_LENGTH else None
-        if parts is None:
-            errors["url"] = [f"At most {MAX_URL_LENGTH} characters."]
-        elif parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-            errors["url"] = ["Use an absolute http or https URL."]
+        url_problem = _url_problem(url)
+        if url_problem is not None:
+            errors["url"] = [url_problem]
         if not title.strip() or len(title) > MAX_TITLE_LENGTH:
             errors["title"] = [f"Give a title of 1 to {MAX_TITLE_LENGTH} characters."]
         if errors:
@@ -129,11 +146,15 @@ class Review(TenantOwned):
     def rating_for(self, competency_id: UUID) -> Rating | None:
         return next((r for r in self.ratings if r.competency_id == competency_id), None)
 
-    def _require_open(self, cycle_state: CycleState) -> None:
-        if cycle_state is not CycleState.ACTIVE:
+    @staticmethod
+    def _require_writes(cycle_state: CycleState, done: str) -> None:
+        if not cycle_state.takes_review_writes:
             raise Conflict(
-                f"Reviews can be written only while the cycle is active, not {cycle_state.value}."
+                f"Reviews can be {done} only while the cycle is active, not {cycle_state.value}."
             )
+
+    def _require_open(self, cycle_state: CycleState) -> None:
+        self._require_writes(cycle_state, "written")
         if self.is_submitted:
             raise Conflict("The review is submitted and read-only; an admin can reopen it.")
 
@@ -234,10 +255,7 @@ class Review(TenantOwned):
         self.updated_at = now
 
     def reopen(self, cycle_state: CycleState, now: datetime) -> None:
-        if cycle_state is not CycleState.ACTIVE:
-            raise Conflict(
-                f"Reviews can be reopened only while the cycle is active, not {cycle_state.value}."
-            )
+        self._require_writes(cycle_state, "reopened")
         if not self.is_submitted:
             raise Conflict("Only a submitted review can be reopened.")
         self.status = ReviewStatus.IN_PROGRESS

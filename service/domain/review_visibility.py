@@ -81,7 +81,7 @@ def review_actions(
     viewer: Viewer, reviewer_id: UUID, status: ReviewStatus, cycle_state: CycleState
 ) -> list[str]:
     """What the viewer may do next with a review they can see."""
-    if not viewer.can_write or cycle_state is not CycleState.ACTIVE:
+    if not viewer.can_write or not cycle_state.takes_review_writes:
         return []
     actions: list[str] = []
     if viewer.member_id == reviewer_id and status is not ReviewStatus.SUBMITTED:

@@ -312,3 +312,28 @@ def test_two_concurrent_launches_make_one_set_of_reviews(
     # Self and manager reviews of the three, and their upward reviews of the manager,
     # who does not take part in this cycle.
     assert row == (9, 9, 3)
+
+
+def test_a_name_of_only_spaces_is_refused(orgs: OrgFactory) -> None:
+    admin = orgs.create().admin.api
+    assert "name" in expect(admin.post(CYCLES, json=cycle_body(name="   ")), 422)["errors"]
+    cid = new_cycle(admin)["id"]
+    renamed = admin.patch(f"{CYCLES}/{cid}", json={"name": " \t "})
+    assert "name" in expect(renamed, 422)["errors"]
+    assert expect(admin.get(f"{CYCLES}/{cid}"), 200)["name"] == "H1 review"
+
+
+def test_launch_without_a_current_competency_is_refused_and_changes_nothing(
+    orgs: OrgFactory,
+) -> None:
+    org = orgs.create()
+    team = build_team(org, pms=1)
+    admin = org.admin.api
+    for competency_id in team.ladder.competency_ids:
+        retire = admin.patch(f"/api/v1/competencies/{competency_id}", json={"retired": True})
+        expect(retire, 200)
+    cid = new_cycle(admin)["id"]
+    refused = expect(admin.post(f"{CYCLES}/{cid}/launch"), 409)
+    assert "competency" in refused["message"]
+    assert expect(admin.get(f"{CYCLES}/{cid}"), 200)["state"] == "draft"
+    assert expect(admin.get(f"/api/v1/reviews?cycle_id={cid}"), 200) == []

@@ -180,3 +180,22 @@ def test_of_ten_concurrent_writers_with_one_etag_exactly_one_wins(
     body = final.get_json()
     winner = int(body["summary"].split()[-1])
     assert {r["score"] for r in body["ratings"]} == {1 + winner % 5}
+
+
+def test_bad_evidence_is_a_field_error_of_its_rating(orgs: OrgFactory) -> None:
+    team, cid = _setup(orgs, pms=1)
+    pm = team.pms[0].api
+    cid0 = team.ladder.competency_ids[0]
+    review = review_of(pm, cid, "self", team.pms[0].id)
+    path = f"{REVIEWS}/{review['id']}"
+
+    def errors(evidence: list[dict[str, str]]) -> Any:
+        body = {"ratings": [{"competency_id": cid0, "evidence": evidence}]}
+        saved = pm.patch(path, json=body, headers={"If-Match": etag(pm, review["id"])})
+        return expect(saved, 422)["errors"]["ratings"]["0"]["evidence"]
+
+    for url in ("http://[::1", "https://docs.example/a b", "ftp://files.example/prd"):
+        assert "url" in errors([{"title": "PRD", "url": url}])["0"]
+    assert "title" in errors([{"title": "  ", "url": "https://docs.example/prd"}])["0"]
+    assert errors([{"title": "x", "url": "https://docs.example/p"}] * 11)
+    assert expect(pm.get(path), 200)["status"] == "not_started"

@@ -27,6 +27,7 @@ from service.domain.cycle import (
     ReviewCycle,
     ReviewType,
     Snapshot,
+    in_competency_order,
 )
 from service.domain.errors import Conflict, Invalid
 from service.domain.review import RatingChange, Review, ReviewRules, ReviewStatus
@@ -145,15 +146,47 @@ def test_calibration_replaces_ratings_in_place_on_the_scale() -> None:
     a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     participant = CycleParticipant(ORG, uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
     rules = {"scale": (1, 5), "competency_ids": [a, b], "by": uuid.uuid4(), "now": NOW}
-    participant.calibrate({a: 4, b: 2}, "first", **rules)  # type: ignore[arg-type]
+    participant.calibrate([(a, 4), (b, 2)], "first", **rules)  # type: ignore[arg-type]
     first = {x.competency_id: x for x in participant.calibrations}
-    participant.calibrate({a: 5}, "second", **rules)  # type: ignore[arg-type]
+    participant.calibrate([(a, 5)], "second", **rules)  # type: ignore[arg-type]
     assert participant.calibrated_scores() == {a: 5}
     assert participant.calibrations[0] is first[a]  # updated, not replaced
-    for wrong in ({a: 6}, {c: 3}):
+    for wrong in ([(a, 6)], [(c, 3)]):
         with pytest.raises(Invalid):
             participant.calibrate(wrong, None, **rules)  # type: ignore[arg-type]
     assert participant.calibration_note == "second"
+
+
+def test_calibration_takes_each_competency_once() -> None:
+    a = uuid.uuid4()
+    participant = CycleParticipant(ORG, uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    with pytest.raises(Invalid) as invalid:
+        participant.calibrate(
+            [(a, 4), (a, 2)], None, scale=(1, 5), competency_ids=[a], by=uuid.uuid4(), now=NOW
+        )
+    assert invalid.value.errors == {"ratings": ["Each competency may appear only once."]}
+    assert participant.calibrations == []
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\t\n"])
+def test_a_cycle_needs_a_name_that_is_not_blank(name: str) -> None:
+    with pytest.raises(Invalid) as invalid:
+        new_cycle(name=name).validate()
+    assert "name" in invalid.value.errors
+    cycle = new_cycle()
+    with pytest.raises(Invalid):
+        cycle.change({"name": name})
+    assert cycle.name == "H1"
+
+
+def test_competencies_come_in_the_cycle_order_and_the_rest_last_by_id() -> None:
+    a, b, c, d = sorted((uuid.uuid4() for _ in range(4)), key=str)
+    pairs = [(d, 1), (c, 2), (b, 3), (a, 4)]
+    assert in_competency_order(pairs, [b, d], lambda kv: kv[0]) == [(b, 3), (d, 1), (a, 4), (c, 2)]
+
+
+def test_only_an_active_cycle_takes_review_writes() -> None:
+    assert {s for s in CycleState if s.takes_review_writes} == {CycleState.ACTIVE}
 
 
 # --- random walks ---------------------------------------------------------------------

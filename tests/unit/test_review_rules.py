@@ -155,3 +155,12 @@ def test_anonymous_feedback_shows_text_only_at_the_threshold_and_in_no_telling_o
         + [x.summary.strip() for x in reviews if x.summary and x.summary.strip()]
     )
     assert texts == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1", "https://docs.example/a b", "https://docs.example/\x00", " https://d.example"],
+)
+def test_evidence_refuses_malformed_urls_as_a_field_error(url: str) -> None:
+    problems = evidence_problems([{"title": "PRD", "url": url}])
+    assert problems == {"0": {"url": ["Use an absolute http or https URL."]}}

@@ -174,7 +174,7 @@ class ReviewById(MethodView):
         """Its reviewer saves what is sent and keeps the rest: a draft may leave scores
         open. Scores must be on the cycle's scale, competencies the cycle's; only manager
         reviews carry `promotion_recommendation` and `potential`."""
-        expected = if_match_version(required=True)
+        expected = if_match_version()
         ratings = [
             RatingChange(r["competency_id"], {k: v for k, v in r.items() if k != "competency_id"})
             for r in body.pop("ratings", [])
@@ -192,7 +192,7 @@ class Submit(MethodView):
     def post(self, review_id: UUID) -> dict[str, Any]:
         """Every competency of the cycle needs a score on its scale (422 lists those that
         do not); the review is read-only afterwards."""
-        expected = if_match_version(required=True)
+        expected = if_match_version()
         return _with_etag(use_cases.submit_review(context(), review_id, expected))
 
 
@@ -208,5 +208,5 @@ class Reopen(MethodView):
     @_documented
     def post(self, review_id: UUID) -> dict[str, Any]:
         """An admin makes a submitted review editable again, while the cycle is active."""
-        expected = if_match_version(required=True)
+        expected = if_match_version()
         return _with_etag(use_cases.reopen_review(context(), review_id, expected))

@@ -1,0 +1,159 @@
+"""Writes that depend on the cycle's state queue behind a transition in flight.
+
+A transition holds the cycle's row ``FOR UPDATE`` until it commits. Here a second
+connection plays that transition: it locks the row and moves the state, then waits
+until the write under test is seen blocked on it (``pg_blocking_pids``), and only
+then commits. The write must then meet the new state (409), never commit against the
+old one. Without the share lock the write would not wait at all, and the test fails.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import psycopg
+from flask import Flask
+from sqlalchemy.engine import make_url
+from werkzeug.test import TestResponse
+
+from tests.support.api import ApiClient, OrgFactory, expect
+from tests.support.cycles import CYCLES, build_team, etag, launched_cycle, review_of
+
+WAIT_SECONDS = 10
+
+
+@contextmanager
+def transition_in_flight(owner_url: str, org_id: str, cycle_id: str, state: str) -> Iterator[int]:
+    """Lock the cycle and move it to ``state``, committing on exit; yields the backend pid."""
+    url = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT set_config('app.current_org', %s, true)", (org_id,))
+        conn.execute(
+            "SELECT state FROM review_cycles WHERE org_id = %s AND id = %s FOR UPDATE",
+            (org_id, cycle_id),
+        )
+        conn.execute(
+            "UPDATE review_cycles SET state = %s, version = version + 1"
+            " WHERE org_id = %s AND id = %s",
+            (state, org_id, cycle_id),
+        )
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()
+        assert pid is not None
+        yield int(pid[0])
+        conn.commit()
+
+
+def blocked_behind(owner_url: str, pid: int, done: threading.Event) -> bool:
+    """Whether some backend comes to wait on ``pid``'s locks before ``done`` is set."""
+    url = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as watcher:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline and not done.is_set():
+            row = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                (pid,),
+            ).fetchone()
+            if row is not None and row[0] > 0:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+def run_during_transition(
+    owner_url: str,
+    org_id: str,
+    cycle_id: str,
+    state: str,
+    write: Callable[[], TestResponse],
+) -> TestResponse:
+    """Run ``write`` while a transition to ``state`` is in flight; its response."""
+    answers: list[TestResponse] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            answers.append(write())
+        finally:
+            done.set()
+
+    with transition_in_flight(owner_url, org_id, cycle_id, state) as pid:
+        thread = threading.Thread(target=run)
+        thread.start()
+        waited = blocked_behind(owner_url, pid, done)
+    thread.join(WAIT_SECONDS)
+    assert waited, "the write did not wait for the transition in flight"
+    assert answers, "the write did not finish"
+    return answers[0]
+
+
+def test_a_review_submission_waits_for_the_start_of_calibration(
+    app: Flask, orgs: OrgFactory, owner_url: str
+) -> None:
+    org = orgs.create()
+    team = build_team(org, pms=1)
+    cycle = launched_cycle(org.admin.api)
+    pm = team.pms[0]
+    review = review_of(pm.api, cycle["id"], "self", pm.id)
+    path = f"/api/v1/reviews/{review['id']}"
+    ids = team.ladder.competency_ids
+    body = {"ratings": [{"competency_id": c, "score": 3} for c in ids]}
+    saved = pm.api.patch(path, json=body, headers={"If-Match": etag(pm.api, review["id"])})
+    expect(saved, 200)
+    api = ApiClient(app.test_client(), pm.api.token)  # a client of its own for the thread
+
+    answer = run_during_transition(
+        owner_url,
+        org.id,
+        cycle["id"],
+        "calibrating",
+        lambda: api.post(f"{path}/submit", headers={"If-Match": saved.headers["ETag"]}),
+    )
+    expect(answer, 409)
+    after = expect(pm.api.get(path), 200)
+    assert after["status"] == "in_progress"
+
+
+def test_a_calibration_waits_for_the_release(app: Flask, orgs: OrgFactory, owner_url: str) -> None:
+    org = orgs.create()
+    team = build_team(org, pms=1)
+    admin = org.admin.api
+    cycle = launched_cycle(admin)
+    calibrating = admin.post(f"{CYCLES}/{cycle['id']}/calibrate", json={"force": True})
+    expect(calibrating, 200)
+    pm = team.pms[0]
+    path = f"{CYCLES}/{cycle['id']}/participants/{pm.id}/calibration"
+    body = {"ratings": [{"competency_id": team.ladder.competency_ids[0], "score": 5}]}
+    api = ApiClient(app.test_client(), admin.token)
+
+    answer = run_during_transition(
+        owner_url, org.id, cycle["id"], "released", lambda: api.put(path, json=body)
+    )
+    expect(answer, 409)
+    listed = expect(admin.get(f"{CYCLES}/{cycle['id']}/participants?page_size=100"), 200)
+    assert all(not p["calibrated"] for p in listed)
+
+
+def test_a_nomination_waits_for_the_start_of_calibration(
+    app: Flask, orgs: OrgFactory, owner_url: str
+) -> None:
+    org = orgs.create()
+    team = build_team(org, pms=2)
+    cycle = launched_cycle(org.admin.api)
+    api = ApiClient(app.test_client(), team.manager.api.token)
+    body = {"reviewee_id": team.pms[0].id, "reviewer_ids": [team.pms[1].id]}
+
+    answer = run_during_transition(
+        owner_url,
+        org.id,
+        cycle["id"],
+        "calibrating",
+        lambda: api.post(f"{CYCLES}/{cycle['id']}/peer-nominations", json=body),
+    )
+    expect(answer, 409)
+    peers = expect(
+        org.admin.api.get(f"/api/v1/reviews?cycle_id={cycle['id']}&type=peer&page_size=100"), 200
+    )
+    assert peers == []
