@@ -6,8 +6,9 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import sessionmaker
 
 from service.adapters import orm
@@ -69,6 +70,22 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def query_as_owner(sql: str, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
+    """The first row of one query run as the schema owner (``DATABASE_URL``), who sees
+    across organisations, which the request role cannot; for the command line's
+    bootstrapping questions. ``ConfigurationError`` without an owner's URL."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise ConfigurationError("Set DATABASE_URL to the owner's URL.")
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(text(sql), dict(params or {})).first()
+    finally:
+        engine.dispose()
+    return None if row is None else tuple(row)
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,32 +143,26 @@ def _act_as_admin(ctx: Context, slug: str, email: str | None) -> None:
     ctx.uow.bind_tenant(org_id)
     member = ctx.uow.members.get(member_id)
     if member is None or not member.is_active or member.access_role is not AccessRole.ADMIN:
-        raise click.ClickException(f"{email} is not an active admin of '{slug}'.")
+        who = email or "The first admin found"
+        raise click.ClickException(f"{who} is not an active admin of '{slug}'.")
     ctx.principal = Principal(org_id=org_id, member_id=member_id, access_role=AccessRole.ADMIN)
 
 
 def _first_admin(slug: str) -> tuple[UUID, UUID] | None:
     """Asked as the owner: the request role cannot look across organisations."""
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        raise click.ClickException("Give --as EMAIL (an admin), or set the owner's DATABASE_URL.")
-    from sqlalchemy import create_engine, text
+    from service.bootstrap import ConfigurationError, query_as_owner
 
-    from service.bootstrap import normalise_url
-
-    engine = create_engine(normalise_url(url))
     try:
-        with engine.connect() as connection:
-            row = connection.execute(
-                text(
-                    "SELECT o.id, m.id FROM organisations o JOIN members m ON m.org_id = o.id"
-                    " WHERE o.slug = :slug AND m.access_role = 'admin' AND m.status = 'active'"
-                    " ORDER BY m.created_at, m.id LIMIT 1"
-                ),
-                {"slug": slug},
-            ).first()
-    finally:
-        engine.dispose()
+        row = query_as_owner(
+            "SELECT o.id, m.id FROM organisations o JOIN members m ON m.org_id = o.id"
+            " WHERE o.slug = :slug AND m.access_role = 'admin' AND m.status = 'active'"
+            " ORDER BY m.created_at, m.id LIMIT 1",
+            {"slug": slug},
+        )
+    except ConfigurationError:
+        raise click.ClickException(
+            "Give --as EMAIL (an admin), or set the owner's DATABASE_URL."
+        ) from None
     return None if row is None else (row[0], row[1])
 
 

@@ -8,17 +8,14 @@ password, so that anyone can log in as them.
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
 
 from service.application import auth, member_import, members, organisations, product_roles
 from service.application.context import Wiring
 from service.application.pagination import PageRequest
 from service.application.ports import MemberFilters
-from service.bootstrap import normalise_url
+from service.bootstrap import ConfigurationError, query_as_owner
 from service.domain.access import AccessRole, Principal
 from service.domain.career import PayBand
 
@@ -42,16 +39,11 @@ PAY_BANDS = {
 
 def database_is_empty() -> bool:
     """Asked as the owner: the request role cannot see across organisations."""
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        return False
-    engine = create_engine(normalise_url(url))
     try:
-        with engine.connect() as connection:
-            count = connection.execute(text("SELECT count(*) FROM organisations")).scalar_one()
-    finally:
-        engine.dispose()
-    return int(count) == 0
+        row = query_as_owner("SELECT count(*) FROM organisations")
+    except ConfigurationError:
+        return False
+    return row is not None and int(row[0]) == 0
 
 
 def seed_demo(wiring: Wiring) -> tuple[str, str] | None:

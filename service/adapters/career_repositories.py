@@ -26,6 +26,11 @@ class TeamRepository(Repository[Team]):
         c = tables.teams.c
         return paginate(self.session, select(Team).order_by(c.name, c.id), page)
 
+    def names(self) -> dict[UUID, str]:
+        t = tables.teams.c
+        rows = self.session.execute(select(t.id, t.name).where(t.org_id == self.org_id))
+        return {row.id: row.name for row in rows}
+
     def member_count(self, team_id: UUID) -> int:
         m = tables.members.c
         return int(

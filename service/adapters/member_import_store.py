@@ -14,10 +14,12 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from service.adapters import tables
+from service.adapters.constraints import conflict_from
 from service.adapters.repositories import TenantQueries
-from service.application.ports import PersonRecord, RolePosition
+from service.application.ports import PersonRecord
 from service.domain.audit import AuditEvent
 from service.domain.career import Team
 
@@ -27,6 +29,18 @@ def _ids(values: Sequence[UUID | None]) -> list[str | None]:
 
 
 class MemberImportRepository(TenantQueries):
+    def _write(self, sql: str, params: dict[str, Any]) -> int:
+        """Run one bulk write, answering the rows it wrote. These statements bypass
+        the unit of work's flush, so a constraint they break (an email or a team name
+        taken meanwhile, a role deleted meanwhile) is translated here: 409 with its
+        reason, not 500."""
+        try:
+            result = self.session.execute(text(sql), params)
+        except IntegrityError as error:
+            self.session.rollback()
+            raise conflict_from(error) from error
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     def people(self) -> list[PersonRecord]:
         m = tables.members.c
         rows = self.session.execute(
@@ -43,23 +57,11 @@ class MemberImportRepository(TenantQueries):
             for r in rows
         ]  # fmt: skip
 
-    def role_positions(self) -> list[RolePosition]:
-        r = tables.product_roles.c
-        rows = self.session.execute(
-            select(r.id, r.name, r.track, r.level).where(r.org_id == self.org_id)
-        )
-        return [RolePosition(row.id, row.name, row.track, row.level) for row in rows]
-
-    def team_names(self) -> dict[UUID, str]:
-        t = tables.teams.c
-        rows = self.session.execute(select(t.id, t.name).where(t.org_id == self.org_id))
-        return {row.id: row.name for row in rows}
-
     def insert_teams(self, teams: list[Team]) -> None:
         if not teams:
             return
-        self.session.execute(
-            text(
+        self._write(
+            (
                 "INSERT INTO teams (org_id, id, name, description)"
                 " SELECT CAST(:org AS uuid), u.id, u.name, NULL"
                 " FROM unnest(CAST(:ids AS uuid[]), CAST(:names AS text[])) AS u(id, name)"
@@ -98,8 +100,8 @@ class MemberImportRepository(TenantQueries):
         # foreign keys are checked at the end of the statement.
         if not people:
             return
-        self.session.execute(
-            text(
+        self._write(
+            (
                 "INSERT INTO members (org_id, id, email, name, title, access_role,"
                 " product_role_id, manager_id, team_id)"
                 " SELECT CAST(:org AS uuid), u.id, u.email, u.name, u.title, u.access_role,"
@@ -111,8 +113,8 @@ class MemberImportRepository(TenantQueries):
     def update_people(self, people: list[PersonRecord]) -> int:
         if not people:
             return 0
-        result = self.session.execute(
-            text(
+        return self._write(
+            (
                 "UPDATE members AS m SET name = u.name, title = u.title,"
                 " access_role = u.access_role, product_role_id = u.product_role_id,"
                 " manager_id = u.manager_id, team_id = u.team_id, version = m.version + 1"
@@ -121,13 +123,12 @@ class MemberImportRepository(TenantQueries):
             ),
             {"org": str(self.org_id), **self._columns(people)},
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
 
     def add_audit_events(self, events: list[AuditEvent]) -> None:
         if not events:
             return
-        self.session.execute(
-            text(
+        self._write(
+            (
                 "INSERT INTO audit_events (org_id, id, actor_id, entity_type, entity_id,"
                 " action, before, after, created_at)"
                 " SELECT CAST(:org AS uuid), u.id, u.actor_id, u.entity_type, u.entity_id,"

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, Table, func, or_, select, update
+from sqlalchemy import Select, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from service.adapters import tables
 from service.adapters.reporting_lines import subtree
 from service.adapters.tenancy import TenantNotBound, bound_tenant
 from service.application.pagination import Page, PageRequest
-from service.application.ports import AuditFilters, MemberFilters
+from service.application.ports import AuditFilters
 from service.domain.access import AccessRole
 from service.domain.audit import AuditEvent
 from service.domain.credentials import ApiToken, AuthSession, Invitation
@@ -23,6 +23,15 @@ from service.domain.organisation import Organisation
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: First key of the transaction-level advisory lock on an organisation's admins
+#: (``structure_repositories.REPORTING_LOCK`` is the reporting lines').
+ADMINS_LOCK = 0xAD31
+
+
+def substring_pattern(term: str) -> str:
+    """An ILIKE pattern matching ``term`` anywhere, its wildcards taken literally."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class TenantQueries:
@@ -46,13 +55,25 @@ def page_of(
     """The page's rows and the total in one statement (a window count)."""
     counted = statement.add_columns(func.count().over().label("_total"))
     rows = session.execute(counted.limit(page.page_size).offset(page.offset)).all()
+    return page_from_rows(session, rows, page, convert, statement)
+
+
+def page_from_rows(
+    session: Session,
+    rows: Sequence[Any],
+    page: PageRequest,
+    convert: Callable[[Any], R],
+    everything: Select[Any],
+) -> Page[R]:
+    """The page of ``rows`` (each carrying the window count ``_total``). Past the last
+    page no row carries it, and the total, which X-Pagination still needs, is counted
+    from ``everything``: one more statement, only then."""
     if rows:
         return Page([convert(row) for row in rows], int(rows[0]._total))
     if page.page == 1:
         return Page([], 0)
-    # Past the last page: the total still has to be right for X-Pagination.
     total = session.execute(
-        select(func.count()).select_from(statement.order_by(None).subquery())
+        select(func.count()).select_from(everything.order_by(None).subquery())
     ).scalar_one()
     return Page([], int(total))
 
@@ -93,27 +114,15 @@ class MemberRepository(Repository[Member]):
             select(Member).where(self.table.c.email == email)
         ).scalar_one_or_none()
 
-    def list(self, filters: MemberFilters, page: PageRequest) -> Page[Member]:
-        c = tables.members.c
-        statement = select(Member)
-        for column, value in (
-            (c.team_id, filters.team_id),
-            (c.manager_id, filters.manager_id),
-            (c.product_role_id, filters.product_role_id),
-            (c.status, filters.status),
-        ):
-            if value is not None:
-                statement = statement.where(column == value)
-        if filters.q:
-            pattern = (
-                "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-            statement = statement.where(or_(c.name.ilike(pattern), c.email.ilike(pattern)))
-        if filters.within is not None:
-            statement = statement.where(c.id.in_(filters.within))
-        return paginate(self.session, statement.order_by(c.name, c.id), page)
+    def lock_admins(self) -> None:
+        self.session.execute(
+            select(func.pg_advisory_xact_lock(ADMINS_LOCK, func.hashtext(str(self.org_id))))
+        )
 
     def active_admin_count(self) -> int:
+        # Counted under the lock, held until the transaction ends: of two admins
+        # demoting each other at once, the second counts after the first commits.
+        self.lock_admins()
         c = tables.members.c
         return int(
             self.session.execute(

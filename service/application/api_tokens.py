@@ -8,9 +8,9 @@ from datetime import datetime
 from uuid import UUID
 
 from service.application import audit
-from service.application.context import Context
+from service.application.context import Context, require_org_admin
 from service.application.pagination import Page, PageRequest
-from service.domain.access import Principal, Scope
+from service.domain.access import Scope
 from service.domain.credentials import (
     API_TOKEN_PREFIX,
     DISPLAY_PREFIX_LENGTH,
@@ -34,15 +34,8 @@ class CreatedApiToken:
     secret: str
 
 
-def _require_token_admin(ctx: Context) -> Principal:
-    caller = ctx.caller
-    caller.require_scope(Scope.ADMIN)
-    caller.require_admin()
-    return caller
-
-
 def create_api_token(ctx: Context, cmd: NewApiToken) -> CreatedApiToken:
-    caller = _require_token_admin(ctx)
+    caller = require_org_admin(ctx)
     now = ctx.now()
     if cmd.expires_at is not None and cmd.expires_at <= now:
         raise Invalid("The expiry is in the past.", {"expires_at": ["Must be in the future."]})
@@ -74,12 +67,12 @@ def create_api_token(ctx: Context, cmd: NewApiToken) -> CreatedApiToken:
 
 
 def list_api_tokens(ctx: Context, page: PageRequest) -> Page[ApiToken]:
-    _require_token_admin(ctx)
+    require_org_admin(ctx)
     return ctx.uow.api_tokens.list(page)
 
 
 def revoke_api_token(ctx: Context, token_id: UUID) -> None:
-    _require_token_admin(ctx)
+    require_org_admin(ctx)
     token = ctx.uow.api_tokens.get(token_id)
     if token is None or token.revoked_at is not None:
         raise NotFound("API token")

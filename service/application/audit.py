@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from service.application.context import Context
+from service.application.context import Context, require_org_admin
 from service.application.pagination import Page, PageRequest
 from service.application.ports import AuditFilters
 from service.domain.audit import AuditEvent
@@ -44,6 +44,33 @@ def snapshot(entity: Any, *, exclude: frozenset[str] = frozenset()) -> dict[str,
     }
 
 
+def event(
+    ctx: Context,
+    *,
+    entity_type: str,
+    entity_id: UUID,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    org_id: UUID | None = None,
+    actor_id: UUID | None = None,
+) -> AuditEvent:
+    """An audit event by the caller (or ``actor_id``), now; ``record`` adds it, the
+    CSV import writes many at once."""
+    principal = ctx.principal
+    return AuditEvent(
+        org_id=org_id or ctx.caller.org_id,
+        id=uuid.uuid4(),
+        actor_id=actor_id or (principal.member_id if principal else None),
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        before=before,
+        after=after,
+        created_at=ctx.now(),
+    )
+
+
 def record(
     ctx: Context,
     *,
@@ -55,26 +82,20 @@ def record(
     org_id: UUID | None = None,
     actor_id: UUID | None = None,
 ) -> None:
-    principal = ctx.principal
     ctx.uow.audit_log.add(
-        AuditEvent(
-            org_id=org_id or ctx.caller.org_id,
-            id=uuid.uuid4(),
-            actor_id=actor_id or (principal.member_id if principal else None),
+        event(
+            ctx,
             entity_type=entity_type,
             entity_id=entity_id,
             action=action,
             before=before,
             after=after,
-            created_at=ctx.now(),
+            org_id=org_id,
+            actor_id=actor_id,
         )
     )
 
 
-def changes(before: dict[str, Any], after: dict[str, Any]) -> bool:
-    return before != after
-
-
 def list_audit_events(ctx: Context, filters: AuditFilters, page: PageRequest) -> Page[AuditEvent]:
-    ctx.caller.require_admin()
+    require_org_admin(ctx)
     return ctx.uow.audit_log.list(filters, page)

@@ -24,13 +24,6 @@ class NewCompetency:
     position: int | None = None
 
 
-def require_framework_admin(ctx: Context) -> None:
-    """Teams are the organisation's configuration: admins only."""
-    caller = ctx.caller
-    caller.require_scope(Scope.ADMIN)
-    caller.require_admin()
-
-
 def require_ladder_editor(ctx: Context) -> None:
     """Heads of product define the ladder their PMs grow along (PRODUCT.md), as do admins."""
     caller = ctx.caller

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from service.application.ports import PasswordHasher, UnitOfWork
-from service.domain.access import Principal
+from service.domain.access import Principal, Scope
 from service.domain.errors import Unauthenticated
 
 
@@ -39,6 +39,15 @@ class Context:
 
     def now(self) -> datetime:
         return utc_now()
+
+
+def require_org_admin(ctx: Context) -> Principal:
+    """The organisation's configuration and people are admins' business: an admin,
+    through a credential that carries the admin scope."""
+    caller = ctx.caller
+    caller.require_scope(Scope.ADMIN)
+    caller.require_admin()
+    return caller
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
-from service.application.context import Context
+from service.application import audit
+from service.application.context import Context, require_org_admin
 from service.application.import_lookup import RoleAndTeamLookup
 from service.application.people_csv import ImportRejected, PeopleFile, Row, RowError, read
 from service.application.ports import PersonRecord
-from service.domain.access import AccessRole, Scope
+from service.domain.access import AccessRole
 from service.domain.audit import AuditEvent
-from service.domain.career import Team, find_reporting_loops
+from service.domain.career import Team, describe_chain, find_reporting_loops, told_from
 from service.domain.errors import Conflict
 from service.domain.member import MemberStatus
 
@@ -46,17 +47,20 @@ class ImportResult:
 def import_members(
     ctx: Context, content: bytes, *, dry_run: bool = False, progress: Progress | None = None
 ) -> ImportResult:
-    caller = ctx.caller
-    caller.require_scope(Scope.ADMIN)
-    caller.require_admin()
+    caller = require_org_admin(ctx)
     report = progress or (lambda _stage, _done, _total: None)
     people_file = read(content)
     total = len(people_file.rows)
     imports = ctx.uow.member_imports
-    # Held until commit: no other change of reporting lines interleaves with ours.
+    # Held until commit, taken before anything is read: no change of who is an admin
+    # (so no demotion elsewhere can leave the organisation without one) and no change
+    # of reporting lines interleaves with ours. Admins first, as a single change does.
+    ctx.uow.members.lock_admins()
     ctx.uow.reporting_lines.lock()
     existing = {p.email: p for p in imports.people()}
-    lookup = RoleAndTeamLookup(caller.org_id, imports.role_positions(), imports.team_names())
+    lookup = RoleAndTeamLookup(
+        caller.org_id, ctx.uow.product_roles.positions(), ctx.uow.teams.names()
+    )
     planned, problems = _plan(people_file, existing, lookup, report)
     problems += people_file.problems + _check_chart(people_file, planned, existing)
     if problems:
@@ -199,13 +203,11 @@ def _check_chart(
     line_of = {row.get("email"): row.line for row in reversed(people_file.rows)}
     problems = []
     for loop in find_reporting_loops(managers):
-        ring = loop[:-1]
-        for index, person in enumerate(ring):
+        for person in loop[:-1]:
             line = line_of.get(emails[person])
             if line is not None:
                 # Told from this line's person: "me → my manager → ... → me".
-                seen_from_here = [*ring[index:], *ring[: index + 1]]
-                described = " → ".join(emails[p] for p in seen_from_here)
+                described = describe_chain(told_from(loop, person), emails)
                 problems.append(
                     RowError(line, "manager_email", f"This makes a reporting loop: {described}.")
                 )
@@ -228,21 +230,6 @@ def _check_chart(
     return problems
 
 
-def _snapshot(person: PersonRecord) -> dict[str, Any]:
-    """The same fields as a member's audit snapshot."""
-    return {
-        "id": str(person.id),
-        "email": person.email,
-        "name": person.name,
-        "access_role": person.access_role,
-        "title": person.title,
-        "product_role_id": None if person.product_role_id is None else str(person.product_role_id),
-        "manager_id": None if person.manager_id is None else str(person.manager_id),
-        "team_id": None if person.team_id is None else str(person.team_id),
-        "status": person.status,
-    }
-
-
 def _audit_events(
     ctx: Context,
     result: ImportResult,
@@ -251,7 +238,9 @@ def _audit_events(
     changed: list[PersonRecord],
     existing: dict[str, PersonRecord],
 ) -> list[AuditEvent]:
-    caller, now = ctx.caller, ctx.now()
+    """The events ``audit.record`` would add one by one, for one bulk write. A
+    ``PersonRecord`` snapshots to the same fields as a ``Member``, so an imported
+    member's entries read like any other's."""
 
     def event(
         entity_type: str,
@@ -260,26 +249,20 @@ def _audit_events(
         before: dict[str, Any] | None,
         after: dict[str, Any] | None,
     ) -> AuditEvent:
-        return AuditEvent(
-            org_id=caller.org_id,
-            id=uuid.uuid4(),
-            actor_id=caller.member_id,
+        return audit.event(
+            ctx,
             entity_type=entity_type,
             entity_id=entity_id,
             action=action,
             before=before,
             after=after,
-            created_at=now,
         )
 
-    events = [
-        event("team", t.id, "created", None, {"id": str(t.id), "name": t.name, "description": None})
-        for t in teams
-    ]
-    events += [event("member", p.id, "created", None, _snapshot(p)) for p in created]
+    snapshot = audit.snapshot
+    events = [event("team", t.id, "created", None, snapshot(t)) for t in teams]
+    events += [event("member", p.id, "created", None, snapshot(p)) for p in created]
     events += [
-        event("member", p.id, "updated", _snapshot(existing[p.email]), _snapshot(p))
-        for p in changed
+        event("member", p.id, "updated", snapshot(existing[p.email]), snapshot(p)) for p in changed
     ]
     summary = {
         "rows": result.rows,

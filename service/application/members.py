@@ -11,37 +11,13 @@ from uuid import UUID
 from service.application import audit, structure
 from service.application.auth import check_password_strength
 from service.application.concurrency import check_version
-from service.application.context import Context
+from service.application.context import Context, require_org_admin
 from service.application.pagination import Page, PageRequest
 from service.application.ports import DirectoryEntry, MemberFilters
-from service.domain.access import AccessRole, Principal, Scope
+from service.domain.access import AccessRole, Scope
 from service.domain.credentials import INVITATION_TOKEN_PREFIX, Invitation, hash_secret, new_secret
 from service.domain.errors import Conflict, NotFound
 from service.domain.member import Member, normalise_email
-
-
-@dataclass(frozen=True, slots=True)
-class MemberView:
-    """A member as the caller may see them: in full, or only the directory entry."""
-
-    member: Member
-    full: bool
-    manager_name: str | None = None
-    team_name: str | None = None
-    product_role_name: str | None = None
-    #: In a list of reports: 1 for a direct report, 2 for theirs, and so on.
-    depth: int | None = None
-
-    @classmethod
-    def of(cls, entry: DirectoryEntry) -> MemberView:
-        return cls(
-            entry.member,
-            entry.full,
-            entry.manager_name,
-            entry.team_name,
-            entry.product_role_name,
-            entry.depth,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +54,7 @@ def get_me(ctx: Context) -> Member:
     return member
 
 
-def get_member(ctx: Context, member_id: UUID) -> MemberView:
+def get_member(ctx: Context, member_id: UUID) -> DirectoryEntry:
     """One statement: the member, their manager's, team's and role's names, and whether
     the caller sees them in full (see ``structure``)."""
     caller = ctx.caller
@@ -86,34 +62,19 @@ def get_member(ctx: Context, member_id: UUID) -> MemberView:
     entry = ctx.uow.reporting_lines.entry(member_id, structure.visibility_of(caller))
     if entry is None:
         raise NotFound("Member")
-    return MemberView.of(entry)
+    return entry
 
 
-def list_members(ctx: Context, filters: MemberFilters, page: PageRequest) -> Page[MemberView]:
+def list_members(ctx: Context, filters: MemberFilters, page: PageRequest) -> Page[DirectoryEntry]:
     """One statement whatever the page size: members with their manager's, team's and
     role's names, each in full or as a directory entry for this caller."""
     caller = ctx.caller
     caller.require_scope(Scope.READ)
-    found = ctx.uow.reporting_lines.directory(filters, structure.visibility_of(caller), page)
-    return Page([MemberView.of(entry) for entry in found.items], found.total)
-
-
-def member_reports(
-    ctx: Context, member_id: UUID, max_depth: int | None, page: PageRequest
-) -> Page[MemberView]:
-    found = structure.member_reports(ctx, member_id, max_depth, page)
-    return Page([MemberView.of(entry) for entry in found.items], found.total)
-
-
-def _require_member_admin(ctx: Context) -> Principal:
-    caller = ctx.caller
-    caller.require_scope(Scope.ADMIN)
-    caller.require_admin()
-    return caller
+    return ctx.uow.reporting_lines.directory(filters, structure.visibility_of(caller), page)
 
 
 def create_member(ctx: Context, cmd: NewMember) -> Member:
-    caller = _require_member_admin(ctx)
+    caller = require_org_admin(ctx)
     if cmd.password is not None:
         check_password_strength(cmd.password)
     email = normalise_email(cmd.email)
@@ -128,7 +89,7 @@ def create_member(ctx: Context, cmd: NewMember) -> Member:
         access_role=cmd.access_role,
         password_hash=ctx.passwords.hash(cmd.password) if cmd.password else None,
     )
-    _apply_structure(
+    structure.apply_structure(
         ctx,
         member,
         {
@@ -157,7 +118,7 @@ def create_member(ctx: Context, cmd: NewMember) -> Member:
 def update_member(
     ctx: Context, member_id: UUID, changes: MemberChanges, expected_version: int | None
 ) -> Member:
-    _require_member_admin(ctx)
+    require_org_admin(ctx)
     member = ctx.uow.members.get(member_id)
     if member is None:
         raise NotFound("Member")
@@ -174,12 +135,13 @@ def update_member(
         new_role = AccessRole(values.pop("access_role"))
         leaves_admins = member.access_role is AccessRole.ADMIN and new_role is not AccessRole.ADMIN
         if leaves_admins and member.is_active:
-            _keep_an_admin(ctx, member)
+            _keep_an_admin(ctx)
         member.access_role = new_role
-    for name in ("name", "title"):
-        if name in values:
-            setattr(member, name, values.pop(name))
-    _apply_structure(ctx, member, values)
+    if "name" in values:
+        member.name = values.pop("name").strip()
+    if "title" in values:
+        member.title = values.pop("title")
+    structure.apply_structure(ctx, member, values)
     after = audit.snapshot(member)
     if after != before:
         audit.record(
@@ -194,26 +156,23 @@ def update_member(
     return member
 
 
-def _apply_structure(ctx: Context, member: Member, values: dict[str, Any]) -> None:
-    """Product role, manager and team: validated by the career-framework rules
-    (existence in the organisation, an active manager, no reporting loop)."""
-    structure.apply_structure(ctx, member, values)
-
-
-def _keep_an_admin(ctx: Context, member: Member) -> None:
+def _keep_an_admin(ctx: Context) -> None:
+    """Before an active admin stops being one. The count takes the organisation's
+    admin lock first: this runs before ``apply_structure`` takes the reporting lines',
+    in the order the CSV import takes them too."""
     if ctx.uow.members.active_admin_count() <= 1:
         raise Conflict("The organisation must keep at least one active admin.")
 
 
 def deactivate_member(ctx: Context, member_id: UUID, expected_version: int | None) -> Member:
-    _require_member_admin(ctx)
+    require_org_admin(ctx)
     member = ctx.uow.members.get(member_id)
     if member is None:
         raise NotFound("Member")
     check_version(member.version, expected_version)
     before = audit.snapshot(member)
     if member.access_role is AccessRole.ADMIN and member.is_active:
-        _keep_an_admin(ctx, member)
+        _keep_an_admin(ctx)
     member.deactivate()
     audit.record(
         ctx,
@@ -228,7 +187,7 @@ def deactivate_member(ctx: Context, member_id: UUID, expected_version: int | Non
 
 
 def invite_member(ctx: Context, member_id: UUID) -> IssuedInvitation:
-    caller = _require_member_admin(ctx)
+    caller = require_org_admin(ctx)
     member = ctx.uow.members.get(member_id)
     if member is None:
         raise NotFound("Member")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from service.application import audit
 from service.application.auth import check_password_strength
 from service.application.concurrency import check_version
-from service.application.context import Context
+from service.application.context import Context, require_org_admin
 from service.application.ports import Snapshot
 from service.application.product_roles import check_scale_change
 from service.domain import ladder
@@ -120,9 +120,7 @@ def get_organisation(ctx: Context) -> Organisation:
 def update_organisation(
     ctx: Context, *, name: str | None, settings: Snapshot | None, expected_version: int | None
 ) -> Organisation:
-    caller = ctx.caller
-    caller.require_scope(Scope.ADMIN)
-    caller.require_admin()
+    require_org_admin(ctx)
     org = get_organisation(ctx)
     check_version(org.version, expected_version)
     before = audit.snapshot(org)

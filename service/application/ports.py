@@ -52,8 +52,6 @@ class MemberFilters:
     product_role_id: UUID | None = None
     status: str | None = None
     q: str | None = None
-    #: When set, only these members (a head of product's subtree) are listed.
-    within: frozenset[UUID] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +96,15 @@ class Members(Protocol):
 
     def get_by_email(self, email: str) -> Member | None: ...
 
-    def list(self, filters: MemberFilters, page: PageRequest) -> Page[Member]: ...
+    def lock_admins(self) -> None:
+        """Serialise changes to who is an active admin of the organisation until the
+        transaction ends (take it before the reporting lines' lock)."""
+        ...
 
-    def active_admin_count(self) -> int: ...
+    def active_admin_count(self) -> int:
+        """Counted under ``lock_admins``, so two admins demoting each other at once
+        cannot both see the other one still there."""
+        ...
 
     def subtree_ids(self, root_id: UUID) -> frozenset[UUID]:
         """Everyone reporting to ``root_id``, directly or not (not the root)."""
@@ -185,6 +189,8 @@ class Visibility:
 
 @dataclass(frozen=True, slots=True)
 class DirectoryEntry:
+    """A member as the caller may see them: in full, or only the directory entry."""
+
     member: Member
     full: bool
     manager_name: str | None = None
@@ -228,6 +234,10 @@ class Teams(Protocol):
     def delete(self, team: Team) -> None: ...
 
     def list(self, page: PageRequest) -> Page[Team]: ...
+
+    def names(self) -> dict[UUID, str]:
+        """Every team's name by id (what a people CSV may name)."""
+        ...
 
     def member_count(self, team_id: UUID) -> int: ...
 
@@ -292,10 +302,6 @@ class ReportingLines(Protocol):
 
 class MemberImports(Protocol):
     def people(self) -> list[PersonRecord]: ...
-
-    def role_positions(self) -> list[RolePosition]: ...
-
-    def team_names(self) -> dict[UUID, str]: ...
 
     def insert_teams(self, teams: list[Team]) -> None: ...
 

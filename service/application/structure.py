@@ -14,9 +14,9 @@ from service.application.context import Context
 from service.application.pagination import Page, PageRequest
 from service.application.ports import DirectoryEntry, Visibility
 from service.domain.access import AccessRole, Principal, Scope
-from service.domain.career import describe_chain
+from service.domain.career import describe_chain, loop_closed_by
 from service.domain.errors import Invalid, NotFound
-from service.domain.member import Member, find_reporting_loop
+from service.domain.member import Member
 
 
 def visibility_of(caller: Principal) -> Visibility:
@@ -66,7 +66,7 @@ def _check_manager(
     if not chain[0].active:
         errors["manager_id"] = ["Must be an active member."]
         return None
-    loop = find_reporting_loop(member.id, manager_id, {link.id: link.manager_id for link in chain})
+    loop = loop_closed_by(member.id, manager_id, {link.id: link.manager_id for link in chain})
     if loop is None:
         return None
     names = {link.id: link.name for link in chain} | {member.id: member.name}

@@ -7,9 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from service.application import audit
-from service.application.competencies import require_framework_admin
 from service.application.concurrency import check_version
-from service.application.context import Context
+from service.application.context import Context, require_org_admin
 from service.application.pagination import Page, PageRequest
 from service.domain.access import Scope
 from service.domain.career import Team
@@ -34,7 +33,7 @@ def get_team(ctx: Context, team_id: UUID) -> Team:
 
 
 def create_team(ctx: Context, name: str, description: str | None) -> Team:
-    require_framework_admin(ctx)
+    require_org_admin(ctx)
     team = Team(
         org_id=ctx.caller.org_id, id=uuid.uuid4(), name=name.strip(), description=description
     )
@@ -50,7 +49,7 @@ def create_team(ctx: Context, name: str, description: str | None) -> Team:
 def update_team(
     ctx: Context, team_id: UUID, values: dict[str, Any], expected_version: int | None
 ) -> Team:
-    require_framework_admin(ctx)
+    require_org_admin(ctx)
     team = _team(ctx, team_id)
     check_version(team.version, expected_version)
     before = audit.snapshot(team)
@@ -73,7 +72,7 @@ def update_team(
 
 
 def delete_team(ctx: Context, team_id: UUID, expected_version: int | None) -> None:
-    require_framework_admin(ctx)
+    require_org_admin(ctx)
     team = _team(ctx, team_id)
     check_version(team.version, expected_version)
     members = ctx.uow.teams.member_count(team.id)

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from service.domain.errors import Conflict, Invalid
@@ -232,18 +231,28 @@ def find_reporting_loops(managers: Mapping[UUID, UUID | None]) -> list[list[UUID
     return loops
 
 
+def told_from(loop: Sequence[UUID], person: UUID) -> list[UUID]:
+    """A loop as ``person`` on it would tell it: them, their manager, ..., them again."""
+    ring = list(loop[:-1])
+    start = ring.index(person)
+    return [*ring[start:], *ring[: start + 1]]
+
+
+def loop_closed_by(
+    member_id: UUID, new_manager_id: UUID, managers: Mapping[UUID, UUID | None]
+) -> list[UUID] | None:
+    """The loop that ``member_id`` reporting to ``new_manager_id`` would close, told from
+    the member (``[member, new manager, ..., member]``), or None.
+
+    The import's rule applied to one change: ``find_reporting_loops`` over the chart
+    after it. ``managers`` needs only the new manager's line upwards; a loop that
+    does not pass through the member was there before and is not this change's.
+    """
+    for loop in find_reporting_loops({**managers, member_id: new_manager_id}):
+        if member_id in loop:
+            return told_from(loop, member_id)
+    return None
+
+
 def describe_chain(chain: Sequence[UUID], names: Mapping[UUID, str]) -> str:
     return " → ".join(names.get(person, str(person)) for person in chain)
-
-
-def snapshot_expectations(role: ProductRole) -> list[dict[str, Any]]:
-    """The expectations of a role as the audit log and cycle snapshots keep them."""
-    return [
-        {
-            "competency_id": str(e.competency_id),
-            "expected_score": e.expected_score,
-            "weight": str(e.weight),
-            "description": e.description,
-        }
-        for e in sorted(role.expectations, key=lambda e: str(e.competency_id))
-    ]

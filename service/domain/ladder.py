@@ -8,7 +8,7 @@ associate PM is judged mostly on execution, a CPO mostly on strategy.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -30,14 +30,9 @@ class Rung(Protocol):
     def level(self) -> int: ...
 
 
-def next_role_id(role: Rung, ladder: Iterable[Rung]) -> UUID | None:
-    """The role with the lowest higher level on the same track, or None at the top."""
-    higher = [r for r in ladder if r.track == role.track and r.level > role.level]
-    return min(higher, key=lambda r: r.level).id if higher else None
-
-
 def next_role_ids(ladder: Sequence[Rung]) -> dict[UUID, UUID | None]:
-    """``next_role_id`` for every role of a ladder, in one pass per track."""
+    """Every role's next role: the role with the lowest higher level on the same
+    track, or None at the top of its track."""
     by_track: dict[str, list[Rung]] = {}
     for rung in ladder:
         by_track.setdefault(rung.track, []).append(rung)

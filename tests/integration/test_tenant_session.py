@@ -11,7 +11,7 @@ from flask import Flask
 
 from service.adapters.tenancy import TenantNotBound
 from service.application.pagination import PageRequest
-from service.application.ports import MemberFilters
+from service.application.ports import AuditFilters
 from service.domain.access import AccessRole
 from service.domain.member import Member, MemberStatus
 from tests.integration.conftest import TwoOrgs
@@ -28,7 +28,7 @@ def test_a_query_without_a_tenant_raises_instead_of_reading_everything(uow: Any)
     with pytest.raises(TenantNotBound):
         uow.members.get(uuid.uuid4())
     with pytest.raises(TenantNotBound):
-        uow.members.list(MemberFilters(), PageRequest())
+        uow.audit_log.list(AuditFilters(), PageRequest())
 
 
 def test_a_bound_unit_of_work_sees_only_its_organisation(uow: Any, two_orgs: TwoOrgs) -> None:
@@ -38,8 +38,8 @@ def test_a_bound_unit_of_work_sees_only_its_organisation(uow: Any, two_orgs: Two
     mine = uow.members.get(uuid.UUID(a.admin.id))
     assert mine is not None
     assert mine.org_id == uuid.UUID(a.id)
-    listed = uow.members.list(MemberFilters(), PageRequest(page_size=100))
-    assert {m.org_id for m in listed.items} == {uuid.UUID(a.id)}
+    listed = uow.audit_log.list(AuditFilters(), PageRequest(page_size=100))
+    assert {event.org_id for event in listed.items} == {uuid.UUID(a.id)}
     assert uow.organisations.get(uuid.UUID(b.id)) is None
 
 

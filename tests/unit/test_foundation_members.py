@@ -1,4 +1,4 @@
-"""Members: status, manager rules and the reporting-loop finder."""
+"""Members: status, and the reporting-loop rule as a single change applies it."""
 
 from __future__ import annotations
 
@@ -8,15 +8,10 @@ from uuid import UUID
 import pytest
 
 from service.domain.access import AccessRole
+from service.domain.career import loop_closed_by
 from service.domain.credentials import hash_secret, new_secret
-from service.domain.errors import Conflict, Invalid
-from service.domain.member import (
-    Member,
-    MemberStatus,
-    check_manager,
-    find_reporting_loop,
-    normalise_email,
-)
+from service.domain.errors import Conflict
+from service.domain.member import Member, MemberStatus, normalise_email
 
 
 def member() -> Member:
@@ -50,48 +45,35 @@ def test_emails_are_compared_trimmed_and_lowercased() -> None:
 def test_no_loop_in_a_plain_chain() -> None:
     a, b, c, d = ids(4)
     managers = {a: None, b: a, c: b, d: None}
-    assert find_reporting_loop(d, c, managers) is None  # d now reports to c: fine
+    assert loop_closed_by(d, c, managers) is None  # d now reports to c: fine
 
 
 def test_a_direct_loop_is_found() -> None:
     a, b = ids(2)
     managers = {a: None, b: a}
-    assert find_reporting_loop(a, b, managers) == [a, b, a]
+    assert loop_closed_by(a, b, managers) == [a, b, a]
 
 
 def test_a_long_loop_is_found_with_its_path() -> None:
     a, b, c, d = ids(4)
     managers = {a: None, b: a, c: b, d: c}  # d -> c -> b -> a
-    assert find_reporting_loop(a, d, managers) == [a, d, c, b, a]
+    assert loop_closed_by(a, d, managers) == [a, d, c, b, a]
 
 
 def test_managing_oneself_is_a_loop() -> None:
     (a,) = ids(1)
-    assert find_reporting_loop(a, a, {a: None}) == [a, a]
+    assert loop_closed_by(a, a, {a: None}) == [a, a]
 
 
 def test_an_existing_loop_elsewhere_is_not_ours_and_does_not_hang() -> None:
     a, x, y = ids(3)
     managers = {a: None, x: y, y: x}  # x and y already loop (bad data)
-    assert find_reporting_loop(a, x, managers) is None
+    assert loop_closed_by(a, x, managers) is None
 
 
 def test_unknown_managers_end_the_chain() -> None:
     a, b, outside = ids(3)
-    assert find_reporting_loop(a, b, {b: outside}) is None
-
-
-def test_check_manager() -> None:
-    person = member()
-    check_manager(person.id, None)
-    check_manager(person.id, member())
-    with pytest.raises(Invalid) as raised:
-        check_manager(person.id, person)
-    assert "manager_id" in raised.value.errors
-    gone = member()
-    gone.deactivate()
-    with pytest.raises(Invalid):
-        check_manager(person.id, gone)
+    assert loop_closed_by(a, b, {b: outside}) is None
 
 
 def test_secrets_are_prefixed_random_and_stored_as_hashes() -> None:

@@ -23,7 +23,6 @@ from service.domain.ladder import (
     DEFAULT_LADDER,
     default_competencies,
     default_ladder,
-    next_role_id,
     next_role_ids,
 )
 
@@ -45,10 +44,11 @@ def test_next_role_is_the_lowest_higher_level_on_the_same_track() -> None:
     ic1, ic3, ic7 = rung("ic", 1), rung("ic", 3), rung("ic", 7)
     m2, m5 = rung("management", 2), rung("management", 5)
     ladder = [ic7, m5, ic1, m2, ic3]
-    assert next_role_id(ic1, ladder) == ic3.id  # levels may skip
-    assert next_role_id(ic3, ladder) == ic7.id
-    assert next_role_id(ic7, ladder) is None  # top of its track
-    assert next_role_id(m2, ladder) == m5.id  # never jumps track
+    next_role_id = next_role_ids(ladder)
+    assert next_role_id[ic1.id] == ic3.id  # levels may skip
+    assert next_role_id[ic3.id] == ic7.id
+    assert next_role_id[ic7.id] is None  # top of its track
+    assert next_role_id[m2.id] == m5.id  # never jumps track
     assert next_role_ids(ladder) == {
         ic1.id: ic3.id,
         ic3.id: ic7.id,

@@ -26,8 +26,8 @@ from service.api.members.schemas import (
 )
 from service.api.requests import context
 from service.application import members as use_cases
-from service.application.members import MemberView
-from service.application.ports import MemberFilters
+from service.application import structure
+from service.application.ports import DirectoryEntry, MemberFilters
 from service.domain.access import AccessRole, Scope
 from service.domain.member import Member
 
@@ -42,7 +42,7 @@ DIRECTORY_FIELDS = ("id", "name", "title", "product_role_id", "manager_id", "tea
 FULL_FIELDS = ("id", "email", "name", "title", "access_role", *DIRECTORY_FIELDS[3:])
 
 
-def present(view: MemberView) -> dict[str, Any]:
+def present(view: DirectoryEntry) -> dict[str, Any]:
     """The full record, or the directory entry when the caller may see no more; with
     the names of the member's manager, team and role, and in a subtree their depth."""
     fields = FULL_FIELDS if view.full else DIRECTORY_FIELDS
@@ -176,7 +176,7 @@ class Reports(MethodView):
         """The member's whole subtree, direct and indirect reports, nearest first (by
         `depth`: 1 for a direct report, then by name), from one recursive query.
         Each person is shown as `GET /members` would show them to the caller."""
-        page = use_cases.member_reports(
+        page = structure.member_reports(
             context(), member_id, query.get("max_depth"), page_request(pagination_parameters)
         )
         return [present(v) for v in paginated(pagination_parameters, page)]
