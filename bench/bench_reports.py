@@ -11,11 +11,12 @@ memory is that worker's):
 
 Each report's time is the median of sequential requests (client-side, to the last byte
 of the body, on loopback), against the time of its SQL alone: the same statements run
-with psycopg as the request role with the tenant set. The cycles are released, so the
-server reads their frozen outcomes (``service/adapters/reports/outcomes_sql.py``) and so
-does the SQL alone; the live statement (as while a cycle is active or calibrating) is
-timed too, for comparison (``live_sql_ms``). The first readiness report after the
-seeding freezes the 8 released cycles' outcomes; it is timed apart.
+with psycopg as the request role with the tenant set (and the serving engine's
+connection options). The cycles are released, so the server reads their frozen outcomes
+(``service/adapters/reports/outcomes_sql.py``) and so does the SQL alone; the live
+statement (as while a cycle is active or calibrating) is timed too, for comparison
+(``live_sql_ms``). The seeding freezes the 8 cycles' outcomes, as releasing each does
+(reports only read them); that is timed apart.
 
 The issue's targets: one-cycle reports at most 150 ms and within 1.5 times their SQL;
 the outlook at most 300 ms; the export's peak memory growth under 50 MB.
@@ -51,7 +52,7 @@ from bench.harness import (
 from bench.report_organisation import benchmark_dataset
 from bench.seed_reports import write
 from service.adapters.reports import CYCLE_SQL
-from service.adapters.reports.assessment import Scope
+from service.adapters.reports.assessment import SETTINGS, Scope
 from service.adapters.reports.outcomes_sql import FREEZE_SQL
 from service.adapters.reports.readiness_sql import readiness_statement
 from service.adapters.reports.team_metrics_sql import team_metrics_statement
@@ -92,20 +93,35 @@ class Sql:
     """The report's statements alone, as the request role with the tenant set."""
 
     def __init__(self, url: str, org_id: uuid.UUID) -> None:
-        self.conn = psycopg.connect(libpq(url), autocommit=False)
+        # The serving engine's options (service/adapters/database.py): no JIT, custom plans.
+        options = "-c jit=off -c plan_cache_mode=force_custom_plan"
+        self.conn = psycopg.connect(libpq(url), autocommit=False, options=options)
         self.org_id = org_id
 
     def _compiled(self, clause: TextClause, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         compiled = clause.bindparams(**params).compile(dialect=psycopg_dialect.dialect())
         return str(compiled), dict(compiled.params)
 
+    def freeze(self, cycle_id: uuid.UUID) -> None:
+        """What releasing does: keep the outcomes (of this and earlier released cycles)."""
+        self._transaction(
+            [
+                (text(f"SELECT {SETTINGS}"), {}, True),
+                (text(FREEZE_SQL), {"org": self.org_id, "cycle": cycle_id}, False),
+            ]
+        )
+
     def report(self, cycle_id: uuid.UUID, statement: str) -> None:
         scope = Scope(self.org_id, cycle_id, frozen=True)
-        steps = [  # (statement, parameters, whether it returns rows)
-            (CYCLE_SQL, {"org": self.org_id, "cycle": cycle_id, "team": None}, True),
-            (text(FREEZE_SQL), {"org": self.org_id, "cycle": cycle_id}, False),
-            (text(statement), scope.params, True),
-        ]
+        self._transaction(
+            [
+                (CYCLE_SQL, {"org": self.org_id, "cycle": cycle_id, "team": None}, True),
+                (text(statement), scope.params, True),
+            ]
+        )
+
+    def _transaction(self, steps: list[tuple[TextClause, dict[str, Any], bool]]) -> None:
+        """Each (statement, parameters, whether it returns rows), in one transaction."""
         with self.conn.transaction():
             self.conn.execute("SET LOCAL ROLE review_app")
             self.conn.execute("SELECT set_config('app.current_org', %s, true)", (str(self.org_id),))
@@ -181,9 +197,9 @@ def _run(ctx: BenchContext, server: Server) -> list[Result]:
     org_id = uuid.UUID(org.id)
 
     started = time.perf_counter()
-    _get(readiness + str(last), org.token)
+    sql.freeze(last)  # seeded as released: what their releases would have kept
     freeze_ms = (time.perf_counter() - started) * 1000
-    _log(f"first report, freezing {CYCLES} released cycles: {freeze_ms:,.0f} ms")
+    _log(f"freezing {CYCLES} released cycles' outcomes: {freeze_ms:,.0f} ms")
     # Autovacuum's insert threshold visits the new outcomes on its own within a minute,
     # setting the visibility map that index-only scans rely on; do it now.
     with psycopg.connect(libpq(ctx.database.url), autocommit=True) as conn:
@@ -244,5 +260,5 @@ def _run(ctx: BenchContext, server: Server) -> list[Result]:
     export.checks.append(
         Check(f"export peak growth < {EXPORT_MB:.0f} MB", growth < EXPORT_MB, f"{growth:.1f} MB")
     )
-    seeded = Result("seeded organisation", extra={**facts, "first_report_ms": round(freeze_ms)})
+    seeded = Result("seeded organisation", extra={**facts, "freeze_ms": round(freeze_ms)})
     return [seeded, team, one, outlook, export]

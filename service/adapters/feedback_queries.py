@@ -3,6 +3,12 @@
 Five statements for a page, whatever its length: the cycles (with the person's
 snapshotted role), the competencies' order, the calibrations, the role
 expectations, and the submitted reviews about the person with their ratings.
+
+The inputs follow the report SQL's rules (``service/adapters/reports/assessment.py``)
+so both give the same numbers: competencies ordered by position then key in byte
+order (``COLLATE "C"``), the manager review written by the manager the cycle
+snapshotted, no readiness for a role missing from the snapshot, and the default
+thresholds of ``Thresholds`` (the SQL's ``COALESCE``) should a cycle lack them.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from service.adapters.repositories import TenantQueries, page_of
 from service.application.cycle_ports import FeedbackCycle, RatingRecord, ReceivedReview
 from service.application.pagination import Page, PageRequest
 from service.domain.cycle import CycleState, ReviewType
-from service.domain.readiness import Expected
+from service.domain.readiness import Expected, Thresholds
 from service.domain.review import ReviewStatus
 from service.domain.scoring import RatingContent, ReviewContent
 
@@ -27,6 +33,10 @@ _c = tables.review_cycles.c
 _p = tables.cycle_participants.c
 _r = tables.reviews.c
 _cr = tables.cycle_roles.c
+_cc = tables.cycle_competencies.c
+#: The competencies' order in every report: position, then key in byte order.
+COMPETENCY_ORDER = (_cc.position, _cc.key.collate("C"))
+DEFAULTS = Thresholds()
 
 
 class SqlFeedbackQueries(TenantQueries):
@@ -53,6 +63,7 @@ class SqlFeedbackQueries(TenantQueries):
                 _p.member_id.label("participant"),
                 upward_count.label("upward_assigned"),
                 _p.product_role_id,
+                _cr.role_id.label("role_in_snapshot"),
                 _cr.next_role_id,
             )
             .outerjoin(
@@ -97,26 +108,34 @@ class SqlFeedbackQueries(TenantQueries):
                     period_end=row.period_end,
                     released_at=row.released_at,
                     peer_anonymity_threshold=int(row.peer_anonymity_threshold or 1),
-                    ready_soon_max_gap=Decimal(row.ready_soon_max_gap or 0),
-                    ready_soon_min_mean_gap=Decimal(row.ready_soon_min_mean_gap or 0),
+                    ready_soon_max_gap=_or_default(
+                        row.ready_soon_max_gap, DEFAULTS.ready_soon_max_gap
+                    ),
+                    ready_soon_min_mean_gap=_or_default(
+                        row.ready_soon_min_mean_gap, DEFAULTS.ready_soon_min_mean_gap
+                    ),
                     participant=row.participant is not None,
                     upward_assigned=int(row.upward_assigned),
                     product_role_id=row.product_role_id,
                     next_role_id=row.next_role_id,
                     competency_order=order.get(row.id, []),
                     calibrated=calibrated.get(row.id, {}),
-                    expectations=_role(expected, row.id, row.product_role_id),
+                    # A role missing from the snapshot has no expectations: no readiness.
+                    expectations=(
+                        _role(expected, row.id, row.product_role_id)
+                        if row.role_in_snapshot is not None
+                        else None
+                    ),
                     next_expectations=_role(expected, row.id, row.next_role_id),
                 )
             )
         return Page(items, found.total)
 
     def _competency_order(self, cycle_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
-        cc = tables.cycle_competencies.c
         rows = self.session.execute(
-            select(cc.cycle_id, cc.competency_id)
-            .where(cc.org_id == self.org_id, cc.cycle_id.in_(list(cycle_ids)))
-            .order_by(cc.cycle_id, cc.position, cc.key)
+            select(_cc.cycle_id, _cc.competency_id)
+            .where(_cc.org_id == self.org_id, _cc.cycle_id.in_(list(cycle_ids)))
+            .order_by(_cc.cycle_id, *COMPETENCY_ORDER)
         )
         order: dict[UUID, list[UUID]] = {}
         for cycle_id, competency_id in rows:
@@ -145,15 +164,14 @@ class SqlFeedbackQueries(TenantQueries):
         if not roles:
             return {}
         ce = tables.cycle_expectations.c
-        cc = tables.cycle_competencies.c
         rows = self.session.execute(
             select(ce.cycle_id, ce.role_id, ce.competency_id, ce.expected_score, ce.weight)
             .join(
                 tables.cycle_competencies,
                 and_(
-                    cc.org_id == ce.org_id,
-                    cc.cycle_id == ce.cycle_id,
-                    cc.competency_id == ce.competency_id,
+                    _cc.org_id == ce.org_id,
+                    _cc.cycle_id == ce.cycle_id,
+                    _cc.competency_id == ce.competency_id,
                 ),
             )
             .where(
@@ -161,7 +179,7 @@ class SqlFeedbackQueries(TenantQueries):
                 ce.cycle_id.in_(list(cycle_ids)),
                 ce.role_id.in_(list({role for _, role in roles})),
             )
-            .order_by(ce.cycle_id, ce.role_id, cc.position, cc.key)
+            .order_by(ce.cycle_id, ce.role_id, *COMPETENCY_ORDER)
         )
         found: dict[tuple[UUID, UUID], dict[UUID, Expected]] = {}
         for cycle_id, role_id, competency_id, expected_score, weight in rows:
@@ -175,7 +193,12 @@ class SqlFeedbackQueries(TenantQueries):
         if not cycle_ids:
             return []
         rr = tables.review_ratings.c
-        cc = tables.cycle_competencies.c
+        # The manager review is the one launch assigned to the snapshotted manager.
+        snapshot_manager = (
+            select(_p.manager_id)
+            .where(_p.org_id == _r.org_id, _p.cycle_id == _r.cycle_id, _p.member_id == member_id)
+            .scalar_subquery()
+        )
         rows = self.session.execute(
             select(
                 _r.id,
@@ -192,9 +215,9 @@ class SqlFeedbackQueries(TenantQueries):
             .outerjoin(
                 tables.cycle_competencies,
                 and_(
-                    cc.org_id == rr.org_id,
-                    cc.cycle_id == _r.cycle_id,
-                    cc.competency_id == rr.competency_id,
+                    _cc.org_id == rr.org_id,
+                    _cc.cycle_id == _r.cycle_id,
+                    _cc.competency_id == rr.competency_id,
                 ),
             )
             .where(
@@ -202,8 +225,9 @@ class SqlFeedbackQueries(TenantQueries):
                 _r.reviewee_id == member_id,
                 _r.cycle_id.in_(list(cycle_ids)),
                 _r.status == ReviewStatus.SUBMITTED,
+                or_(_r.type != ReviewType.MANAGER, _r.reviewer_id == snapshot_manager),
             )
-            .order_by(_r.cycle_id, _r.id, cc.position)
+            .order_by(_r.cycle_id, _r.id, *COMPETENCY_ORDER)
         )
         grouped: dict[UUID, tuple[Any, list[RatingRecord]]] = {}
         for row in rows:
@@ -230,3 +254,7 @@ def _role(
     if role_id is None:
         return None
     return expected.get((cycle_id, role_id), {})
+
+
+def _or_default(value: Decimal | None, default: Decimal) -> Decimal:
+    return default if value is None else Decimal(value)

@@ -450,7 +450,15 @@ reviews = Table(
     Index("ix_reviews_org_id_reviewer_id_cycle_id", "org_id", "reviewer_id", "cycle_id"),
     # Reviews about a person (their feedback, a manager's view of their subtree).
     Index("ix_reviews_org_id_reviewee_id_cycle_id", "org_id", "reviewee_id", "cycle_id"),
-    Index("ix_reviews_org_id_cycle_id_type_status", "org_id", "cycle_id", "type", "status"),
+    # With the people (migration 0004): report completion counts are index-only.
+    Index(
+        "ix_reviews_org_id_cycle_id_type_status",
+        "org_id",
+        "cycle_id",
+        "type",
+        "status",
+        postgresql_include=["reviewee_id", "reviewer_id"],
+    ),
 )
 
 review_ratings = Table(
@@ -465,7 +473,8 @@ review_ratings = Table(
     Column("comment", Text),
     Column("evidence", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     PrimaryKeyConstraint("org_id", "id"),
-    UniqueConstraint("org_id", "review_id", "competency_id"),
+    # With the score (migration 0004): a report's rating probes are index-only.
+    UniqueConstraint("org_id", "review_id", "competency_id", postgresql_include=["score"]),
     ForeignKeyConstraint(
         ["org_id", "review_id"], ["reviews.org_id", "reviews.id"], ondelete="CASCADE"
     ),
@@ -524,23 +533,8 @@ idempotency_keys = Table(
 )
 
 # --- Reports (migration 0004) ----------------------------------------------------
-# Covering indexes for the report queries (plans in docs/report-plans.md), declared
-# beside the tables above so the metadata matches the migrated schema.
-Index(
-    "ix_review_ratings_org_id_review_id_scores",
-    review_ratings.c.org_id,
-    review_ratings.c.review_id,
-    review_ratings.c.competency_id,
-    postgresql_include=["score"],
-)
-Index(
-    "ix_reviews_org_id_cycle_id_type_status_people",
-    reviews.c.org_id,
-    reviews.c.cycle_id,
-    reviews.c.type,
-    reviews.c.status,
-    postgresql_include=["reviewee_id", "reviewer_id"],
-)
+# Its covering columns sit on the keys of review_ratings and reviews above (plans in
+# docs/report-plans.md).
 
 # What a released cycle gave each participant, computed once by the report SQL (a
 # released cycle never changes): reports on it, its outlook and the change since it
@@ -572,7 +566,8 @@ cycle_outcomes = Table(
     Column("gap_list", JSON),
     Column("frozen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("org_id", "id"),
-    UniqueConstraint("org_id", "cycle_id", "member_id"),
+    # With the gap: the outlook reads earlier cycles' gaps index-only.
+    UniqueConstraint("org_id", "cycle_id", "member_id", postgresql_include=["weighted_mean_gap"]),
     ForeignKeyConstraint(
         ["org_id", "cycle_id", "member_id"],
         [
@@ -586,13 +581,6 @@ cycle_outcomes = Table(
         "readiness IS NULL"
         " OR readiness IN ('ready_now', 'ready_soon', 'not_ready', 'top_of_track')",
         name="readiness",
-    ),
-    Index(
-        "ix_cycle_outcomes_org_id_cycle_id_member_id_gap",
-        "org_id",
-        "cycle_id",
-        "member_id",
-        postgresql_include=["weighted_mean_gap"],
     ),
 )
 

@@ -1,8 +1,11 @@
 """``/me/feedback``: what each released cycle says to the person it was about.
 
 Final ratings, overall score and readiness come from ``domain.readiness`` (the
-same formulas the reports use), peer and upward feedback from the anonymity rule
-of ``domain.scoring``, with the threshold the cycle snapshotted at launch.
+formulas the report SQL is held to), over inputs read by the report SQL's rules
+(``adapters/feedback_queries.py``), so a person's feedback and the readiness report
+on the same released cycle agree (``tests/api/test_cycles_feedback.py``). Peer and
+upward feedback follow the anonymity rule of ``domain.scoring``, with the threshold
+the cycle snapshotted at launch.
 """
 
 from __future__ import annotations
@@ -65,15 +68,18 @@ def _item(member_id: UUID, cycle: FeedbackCycle, received: list[ReceivedReview])
     )
     if not cycle.participant:
         return FeedbackItem(cycle, [], None, None, None, peer, upward, None)
-    finals = final_ratings(manager_scores, cycle.calibrated)
+    position = {competency_id: index for index, competency_id in enumerate(order)}
+    # The cycle's competencies only, in their order, as the report lists them.
+    finals = {
+        k: v for k, v in final_ratings(manager_scores, cycle.calibrated).items() if k in position
+    }
     assessment = assess(
         finals,
         cycle.expectations,
         cycle.next_expectations if cycle.next_role_id is not None else None,
         Thresholds(cycle.ready_soon_max_gap, cycle.ready_soon_min_mean_gap),
     )
-    position = {competency_id: index for index, competency_id in enumerate(order)}
-    ordered = sorted(finals.items(), key=lambda kv: (position.get(kv[0], len(order)), str(kv[0])))
+    ordered = sorted(finals.items(), key=lambda kv: position[kv[0]])
     return FeedbackItem(
         cycle=cycle,
         final_ratings=ordered,

@@ -58,7 +58,8 @@ class ReportQueries(Protocol):
     def report_cycle(self, cycle_id: UUID, team_id: UUID | None) -> ReportCycle | None: ...
 
     def freeze_released_outcomes(self, cycle_id: UUID) -> int:
-        """Keep the outcomes of released cycles that ended no later than this one.
+        """Keep the outcomes of a cycle being released (and of any earlier released
+        cycle that has none yet), in the caller's transaction; reports only read them.
 
         Returns how many participants' outcomes were added (0 once done).
         """

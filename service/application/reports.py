@@ -4,7 +4,8 @@ Admins see every participant; a head of product only the people reporting to
 them, directly or not (current reporting lines), whoever else the cycle
 includes; a PM is refused (their own results are at ``/me/feedback``). The
 numbers come from SQL aggregates (``ReportQueries``); this layer decides who may
-see what, over which cycle and team.
+see what, over which cycle and team. Reports only read: a released cycle's outcomes
+were kept when it was released (``cycle_transitions.release_cycle``).
 """
 
 from __future__ import annotations
@@ -62,9 +63,6 @@ def promotion_readiness(
     ctx: Context, cycle_id: UUID, team_id: UUID | None = None
 ) -> ReadinessReport:
     cycle, scope = _authorised_scope(ctx, cycle_id, team_id)
-    # Released cycles' outcomes are kept once, so looking back costs a row per cycle.
-    ctx.uow.reports.freeze_released_outcomes(cycle_id)
-    ctx.uow.commit()
     parts = ctx.uow.reports.promotion_readiness(scope)
     # The statement runs now, inside the request: a failure is an error answer,
     # never a stream broken halfway. There is always a part (the cost totals).
@@ -74,7 +72,4 @@ def promotion_readiness(
 
 def team_metrics(ctx: Context, cycle_id: UUID, team_id: UUID | None = None) -> TeamMetricsReport:
     cycle, scope = _authorised_scope(ctx, cycle_id, team_id)
-    ctx.uow.reports.freeze_released_outcomes(cycle_id)
-    document = ctx.uow.reports.team_metrics(scope)
-    ctx.uow.commit()  # the outcomes frozen on the way
-    return TeamMetricsReport(cycle, document)
+    return TeamMetricsReport(cycle, ctx.uow.reports.team_metrics(scope))

@@ -1,9 +1,10 @@
 """Team metrics of a cycle: the formulas of PRODUCT.md ("Team metrics"), in plain Python.
 
-The report computes them in SQL aggregates; property tests check both agree, with
-these functions as the oracle. Every fractional figure is exact until rounded
-half up to ``readiness.PLACES`` decimals, once, at the end (a difference of two
-means is one fraction, rounded once). Decisions where PRODUCT.md is silent:
+Production computes these metrics in SQL (``service/adapters/reports``); these
+functions are the specification the property tests hold that SQL to. Every
+fractional figure is exact until rounded half up to ``readiness.PLACES`` decimals,
+once, at the end (a difference of two means is one fraction, rounded once).
+Decisions where PRODUCT.md is silent:
 
 - Completion counts the reviews about the participants in scope; an upward review
   (about a manager, who may not take part) counts with the participant who writes
@@ -26,10 +27,13 @@ from decimal import Context, Decimal
 from fractions import Fraction
 from uuid import UUID
 
+from service.domain.cycle import ReviewType
 from service.domain.readiness import Readiness, final_ratings, rounded
+from service.domain.review import Potential
 
-REVIEW_TYPES = ("self", "manager", "peer", "upward")
-LEVELS = ("low", "medium", "high")
+REVIEW_TYPES = tuple(t.value for t in ReviewType)
+#: The nine box's levels, low to high: a potential's, and the performance's too.
+LEVELS = tuple(p.value for p in Potential)
 
 
 @dataclass(frozen=True, slots=True)

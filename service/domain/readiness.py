@@ -1,8 +1,9 @@
 """Promotion readiness: final ratings, overall score, gaps, class, outlook and cost.
 
-The formulas of PRODUCT.md ("Results and reports"), once, in plain Python. The
-report queries compute the same numbers in SQL; property tests check that both
-agree, with these functions as the oracle. ``/me/feedback`` uses them directly.
+The formulas of PRODUCT.md ("Results and reports"), once, in plain Python.
+Production computes these numbers in SQL (``service/adapters/reports``); these
+functions are the specification the property tests hold that SQL to.
+``/me/feedback`` applies them directly, to the inputs the SQL reads.
 
 Arithmetic is exact (``Fraction``) and every fractional number a report shows
 is rounded half up to ``PLACES`` decimals (``rounded``), as the SQL does with

@@ -6,9 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
+from flask import Flask
+
 from service.domain.readiness import Expected, Thresholds, assess
 from tests.support.api import OrgFactory, expect
 from tests.support.cycles import CYCLES, build_team, launched_cycle, review_of, scores, write_review
+from tests.support.report_world import READINESS, build_world
 
 
 def _expected(role: dict) -> dict[UUID, Expected]:  # type: ignore[type-arg]
@@ -80,3 +83,25 @@ def test_feedback_scores_with_the_snapshot(orgs: OrgFactory) -> None:
     # The manager's own feedback holds nothing of their report's.
     theirs = expect(team.manager.api.get("/api/v1/me/feedback"), 200)
     assert all(f["self_review"] is None or f["self_review"]["ratings"] == [] for f in theirs)
+
+
+def test_feedback_says_what_the_readiness_report_says_of_a_released_cycle(app: Flask) -> None:
+    """Feedback applies the domain's formulas, the report reads the frozen outcomes:
+    the same final ratings (in the same order), overall score and readiness."""
+    world = build_world(app)
+    admin = world.org.admin.api
+    for name in ("Q1", "Q2"):
+        cycle = world.cycles[name]
+        report = expect(admin.get(f"{READINESS}?cycle_id={cycle}"), 200)
+        rows = {r["member_id"]: r for r in report["rows"]}
+        assert {r["readiness"] for r in rows.values()} > {None}  # B and C were reviewed
+        for person in world.people.values():
+            if person.id not in rows:
+                continue
+            feedback = expect(person.api.get("/api/v1/me/feedback"), 200)
+            item = next(i for i in feedback if i["cycle_id"] == cycle)
+            row = rows[person.id]
+            assert item["final_ratings"] == row["final_ratings"]
+            assert item["readiness"] == row["readiness"]
+            expected = row["overall_score"]
+            assert item["overall_score"] == (None if expected is None else float(expected))

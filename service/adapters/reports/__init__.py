@@ -2,11 +2,12 @@
 
 ``SqlReportQueries`` runs a constant number of statements per report, whatever
 the size of the organisation: the cycle look-up (with the transaction's
-settings), the freezing of released outcomes (a no-op once done) and the report
-itself. The readiness rows stream from a server-side cursor on a connection of
-their own: the response body is written after the request's unit of work has
-closed (Flask tears the request down before a streamed body is iterated), and a
-large export holds memory flat.
+settings) and the report itself; reports write nothing. A released cycle's
+outcomes are frozen by ``release_cycle`` (``freeze_released_outcomes``), in the
+release's transaction. The readiness rows stream from a server-side cursor on a
+connection of their own: the response body is written after the request's unit of
+work has closed (Flask tears the request down before a streamed body is iterated),
+and a large export holds memory flat.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from service.adapters.cycle_sql import COUNTED, rowcount
 from service.adapters.reports.assessment import SETTINGS, Scope
 from service.adapters.reports.outcomes_sql import FREEZE_SQL
 from service.adapters.reports.readiness_sql import readiness_statement
@@ -74,10 +76,13 @@ class SqlReportQueries(TenantQueries):
         return ReportCycle(row.id, CycleState(row.state), competencies, bool(row.team_found))
 
     def freeze_released_outcomes(self, cycle_id: UUID) -> int:
-        # Also called on release, outside a report's transaction: same planner settings.
+        # Called on release, outside a report's transaction: the reports' planner settings.
         self.session.execute(_PLANNER_SETTINGS)
-        result = self.session.execute(text(FREEZE_SQL), {"org": self.org_id, "cycle": cycle_id})
-        return int(getattr(result, "rowcount", 0) or 0)
+        return rowcount(
+            self.session.execute(
+                text(FREEZE_SQL), {"org": self.org_id, "cycle": cycle_id}, execution_options=COUNTED
+            )
+        )
 
     def promotion_readiness(self, scope: ReportScope) -> Iterator[ReadinessPart]:
         sql_scope = self._scope(scope)

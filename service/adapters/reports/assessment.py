@@ -10,7 +10,8 @@ Decisions (also in the OpenAPI descriptions):
 - A head of product's subtree follows the *current* reporting lines (``members``),
   like every other visibility rule, whoever managed the person when the cycle ran;
   it excludes the head themselves, whose own results they may not read before
-  release. A team filter uses the members' current team.
+  release. It is the project's one subtree builder (``reporting_lines.subtree``),
+  compiled into the report's text. A team filter uses the members' current team.
 - The manager review of a participant is the one launch assigned to the manager
   snapshotted in the cycle (unique per cycle, reviewee, reviewer and type), and
   only once *submitted*: a draft's ratings, recommendation and potential never count.
@@ -26,8 +27,13 @@ Decisions (also in the OpenAPI descriptions):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from uuid import UUID
 
+from sqlalchemy import literal_column, select
+from sqlalchemy.engine import make_url
+
+from service.adapters.reporting_lines import subtree
 from service.adapters.reports.json_text import json_list, json_object, number, quoted
 
 
@@ -56,26 +62,33 @@ class Scope:
         return self.team_id is not None or self.subtree_of is not None
 
 
+@cache
+def subtree_sql() -> str:
+    """The ids of everyone under ``:root`` (``reporting_lines.subtree``) as SQL text.
+
+    The builder's organisation and root are the text's own ``:org`` and ``:root``
+    parameters; its constants (depth, guard, ``OFFSET 0``) are rendered inline.
+    """
+    tree = subtree(literal_column(":org"), literal_column(":root"))
+    return str(
+        # PostgreSQL's own SQL (``LIMIT ALL``, where the generic compiler writes ``-1``).
+        select(tree.c.id).compile(
+            dialect=make_url("postgresql://").get_dialect()(),
+            compile_kwargs={"literal_binds": True},
+        )
+    )
+
+
 def visible_ctes(scope: Scope) -> list[str]:
     """``visible(id)``: the members the caller may see in this report (when restricted)."""
-    ctes = []
-    conditions = ["m.org_id = :org"]
+    if not scope.restricted:
+        return []
+    if scope.team_id is None:
+        return [f"visible(id) AS (\n{subtree_sql()}\n)"]
+    where = "m.org_id = :org AND m.team_id = :team"
     if scope.subtree_of is not None:
-        # UNION, not UNION ALL: a reporting loop written by mistake cannot recurse forever.
-        ctes.append(
-            """subtree(id) AS (
-    SELECT m.id FROM members m WHERE m.org_id = :org AND m.manager_id = :root
-    UNION
-    SELECT m.id FROM members m JOIN subtree s ON m.manager_id = s.id WHERE m.org_id = :org
-)"""
-        )
-        conditions.append("m.id IN (SELECT id FROM subtree)")
-    if scope.team_id is not None:
-        conditions.append("m.team_id = :team")
-    if scope.restricted:
-        where = " AND ".join(conditions)
-        ctes.append(f"visible(id) AS (\n    SELECT m.id FROM members m WHERE {where}\n)")
-    return ctes
+        where += f" AND m.id IN (\n{subtree_sql()}\n)"
+    return [f"visible(id) AS (\n    SELECT m.id FROM members m WHERE {where}\n)"]
 
 
 def in_scope(scope: Scope | None, column: str) -> str:
@@ -242,12 +255,9 @@ assessed AS (
 
 
 #: The report transaction's settings (see the module's docstring): sorts and hashes
-#: of a few thousand rows stay in memory, no JIT compilation (it costs more than it
-#: saves at this size), and no nested loop but the ``LATERAL`` index probes.
-SETTINGS = (
-    "set_config('work_mem', '32MB', true), set_config('jit', 'off', true),"
-    " set_config('enable_nestloop', 'off', true)"
-)
+#: of a few thousand rows stay in memory, and no nested loop but the ``LATERAL`` index
+#: probes. (JIT is off on every connection of the serving engine: ``database.py``.)
+SETTINGS = "set_config('work_mem', '32MB', true), set_config('enable_nestloop', 'off', true)"
 
 #: ``report``: the report's cycle (its period and snapshotted scale).
 REPORT_CTE = """report AS (

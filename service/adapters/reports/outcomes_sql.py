@@ -9,10 +9,13 @@ the same live SQL as the reports (``assessment.live_ctes``), and kept in
 participant instead of every rating again, and the outlook and the change since
 the previous cycle read one row per person and cycle.
 
-Reports freeze what they need (released cycles that ended no later than theirs) in
-one ``INSERT ... SELECT`` before reading; it does nothing once done, and concurrent
-reports cannot duplicate a row (unique key, ``ON CONFLICT DO NOTHING``). Should the
-formulas ever change, a migration empties the table and the next reports refill it.
+Releasing a cycle freezes its outcomes in one ``INSERT ... SELECT``, in the
+release's own transaction (``release_cycle``), so every released cycle has them
+and reports only read. The statement also takes any earlier released cycle that has
+none yet (only data seeded in bulk, by tests and benchmarks, lacks them); it does
+nothing once done, and cannot duplicate a row (unique key, ``ON CONFLICT DO
+NOTHING``). Should the formulas ever change, the migration that changes them must
+recompute the table, since reports no longer refill it.
 """
 
 from __future__ import annotations

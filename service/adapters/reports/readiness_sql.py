@@ -121,7 +121,7 @@ def readiness_statement(scope: Scope) -> str:
         OUTPUT_CTES.strip(),
     ]
     return (
-        "WITH RECURSIVE "
+        "WITH "
         + ",\n".join(ctes)
         + f"""
 SELECT part, document FROM (

@@ -13,10 +13,10 @@ from __future__ import annotations
 from service.adapters.reports.assessment import REPORT_CTE, Scope, in_scope, visible_ctes
 from service.adapters.reports.assessment import live_ctes as _live_ctes
 from service.adapters.reports.outcomes_sql import frozen_ctes
+from service.domain.metrics import LEVELS, REVIEW_TYPES
+from service.domain.readiness import Readiness
 
-REVIEW_TYPES = ("self", "manager", "peer", "upward")
-READINESS = ("ready_now", "ready_soon", "not_ready", "top_of_track")
-LEVELS = ("low", "medium", "high")
+READINESS = tuple(r.value for r in Readiness)
 
 
 def _values(name: str, items: tuple[str, ...]) -> str:
@@ -181,4 +181,4 @@ def team_metrics_statement(scope: Scope) -> str:
         ).strip(),
         METRIC_CTES.format(previous_scope=in_scope(scope, "o.member_id")).strip(),
     ]
-    return "WITH RECURSIVE " + ",\n".join(ctes) + DOCUMENT
+    return "WITH " + ",\n".join(ctes) + DOCUMENT
