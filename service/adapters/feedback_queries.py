@@ -1,14 +1,16 @@
 """What ``/me/feedback`` reads: released cycles from one person's side.
 
-Five statements for a page, whatever its length: the cycles (with the person's
-snapshotted role), the competencies' order, the calibrations, the role
-expectations, and the submitted reviews about the person with their ratings.
+Three statements for a page, whatever its length: the cycles (with the person's
+snapshotted role and the outcome release froze for them), the competencies' order,
+and the submitted reviews about the person with their ratings.
 
-The inputs follow the report SQL's rules (``service/adapters/reports/assessment.py``)
-so both give the same numbers: competencies ordered by position then key in byte
-order (``COLLATE "C"``), the manager review written by the manager the cycle
-snapshotted, no readiness for a role missing from the snapshot, and the default
-thresholds of ``Thresholds`` (the SQL's ``COALESCE``) should a cycle lack them.
+Final ratings, overall score and readiness are read from ``cycle_outcomes``, which
+``release_cycle`` fills in the release's own transaction with the report SQL
+(``service/adapters/reports/outcomes_sql.py``): the readiness report on a released
+cycle reads the same rows, so both say the same. The reviews follow the report SQL's
+rules too (``service/adapters/reports/assessment.py``): competencies ordered by
+position then key in byte order (``COLLATE "C"``), and the manager review written by
+the manager the cycle snapshotted.
 """
 
 from __future__ import annotations
@@ -25,18 +27,17 @@ from service.adapters.repositories import TenantQueries, page_of
 from service.application.cycle_ports import FeedbackCycle, RatingRecord, ReceivedReview
 from service.application.pagination import Page, PageRequest
 from service.domain.cycle import CycleState, ReviewType
-from service.domain.readiness import Expected, Thresholds
+from service.domain.readiness import Readiness
 from service.domain.review import ReviewStatus
 from service.domain.scoring import RatingContent, ReviewContent
 
 _c = tables.review_cycles.c
 _p = tables.cycle_participants.c
 _r = tables.reviews.c
-_cr = tables.cycle_roles.c
+_o = tables.cycle_outcomes.c
 _cc = tables.cycle_competencies.c
 #: The competencies' order in every report: position, then key in byte order.
 COMPETENCY_ORDER = (_cc.position, _cc.key.collate("C"))
-DEFAULTS = Thresholds()
 
 
 class SqlFeedbackQueries(TenantQueries):
@@ -58,25 +59,23 @@ class SqlFeedbackQueries(TenantQueries):
                 _c.period_end,
                 _c.released_at,
                 _c.peer_anonymity_threshold,
-                _c.ready_soon_max_gap,
-                _c.ready_soon_min_mean_gap,
                 _p.member_id.label("participant"),
                 upward_count.label("upward_assigned"),
                 _p.product_role_id,
-                _cr.role_id.label("role_in_snapshot"),
-                _cr.next_role_id,
+                _o.next_role_id,
+                _o.final_list,
+                _o.overall_score,
+                _o.readiness,
             )
             .outerjoin(
                 tables.cycle_participants,
                 and_(_p.org_id == _c.org_id, _p.cycle_id == _c.id, _p.member_id == member_id),
             )
+            # One row per participant and released cycle (unique key); none for someone
+            # who only received upward reviews in it.
             .outerjoin(
-                tables.cycle_roles,
-                and_(
-                    _cr.org_id == _c.org_id,
-                    _cr.cycle_id == _c.id,
-                    _cr.role_id == _p.product_role_id,
-                ),
+                tables.cycle_outcomes,
+                and_(_o.org_id == _c.org_id, _o.cycle_id == _c.id, _o.member_id == _p.member_id),
             )
             .where(
                 _c.org_id == org,
@@ -88,47 +87,31 @@ class SqlFeedbackQueries(TenantQueries):
         found = page_of(self.session, statement, page, lambda row: row)
         if not found.items:
             return Page([], found.total)
-        cycle_ids = [row.id for row in found.items]
-        order = self._competency_order(cycle_ids)
-        calibrated = self._calibrations(member_id, cycle_ids)
-        roles = {
-            (row.id, role)
-            for row in found.items
-            for role in (row.product_role_id, row.next_role_id)
-            if role is not None
-        }
-        expected = self._expectations(cycle_ids, roles)
-        items = []
-        for row in found.items:
-            items.append(
-                FeedbackCycle(
-                    cycle_id=row.id,
-                    name=row.name,
-                    period_start=row.period_start,
-                    period_end=row.period_end,
-                    released_at=row.released_at,
-                    peer_anonymity_threshold=int(row.peer_anonymity_threshold or 1),
-                    ready_soon_max_gap=_or_default(
-                        row.ready_soon_max_gap, DEFAULTS.ready_soon_max_gap
-                    ),
-                    ready_soon_min_mean_gap=_or_default(
-                        row.ready_soon_min_mean_gap, DEFAULTS.ready_soon_min_mean_gap
-                    ),
-                    participant=row.participant is not None,
-                    upward_assigned=int(row.upward_assigned),
-                    product_role_id=row.product_role_id,
-                    next_role_id=row.next_role_id,
-                    competency_order=order.get(row.id, []),
-                    calibrated=calibrated.get(row.id, {}),
-                    # A role missing from the snapshot has no expectations: no readiness.
-                    expectations=(
-                        _role(expected, row.id, row.product_role_id)
-                        if row.role_in_snapshot is not None
-                        else None
-                    ),
-                    next_expectations=_role(expected, row.id, row.next_role_id),
-                )
+        order = self._competency_order([row.id for row in found.items])
+        items = [
+            FeedbackCycle(
+                cycle_id=row.id,
+                name=row.name,
+                period_start=row.period_start,
+                period_end=row.period_end,
+                released_at=row.released_at,
+                peer_anonymity_threshold=int(row.peer_anonymity_threshold or 1),
+                participant=row.participant is not None,
+                upward_assigned=int(row.upward_assigned),
+                product_role_id=row.product_role_id,
+                next_role_id=row.next_role_id,
+                competency_order=order.get(row.id, []),
+                # The report row's list: the cycle's competencies with a final rating,
+                # in their order (null when there is none).
+                final_ratings=[
+                    (UUID(rating["competency_id"]), int(rating["score"]))
+                    for rating in row.final_list or []
+                ],
+                overall_score=None if row.overall_score is None else Decimal(row.overall_score),
+                readiness=None if row.readiness is None else Readiness(row.readiness),
             )
+            for row in found.items
+        ]
         return Page(items, found.total)
 
     def _competency_order(self, cycle_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
@@ -141,53 +124,6 @@ class SqlFeedbackQueries(TenantQueries):
         for cycle_id, competency_id in rows:
             order.setdefault(cycle_id, []).append(competency_id)
         return order
-
-    def _calibrations(
-        self, member_id: UUID, cycle_ids: Sequence[UUID]
-    ) -> dict[UUID, dict[UUID, int]]:
-        cal = tables.calibrations.c
-        rows = self.session.execute(
-            select(cal.cycle_id, cal.competency_id, cal.score).where(
-                cal.org_id == self.org_id,
-                cal.member_id == member_id,
-                cal.cycle_id.in_(list(cycle_ids)),
-            )
-        )
-        found: dict[UUID, dict[UUID, int]] = {}
-        for cycle_id, competency_id, score in rows:
-            found.setdefault(cycle_id, {})[competency_id] = score
-        return found
-
-    def _expectations(
-        self, cycle_ids: Sequence[UUID], roles: set[tuple[UUID, UUID]]
-    ) -> dict[tuple[UUID, UUID], dict[UUID, Expected]]:
-        if not roles:
-            return {}
-        ce = tables.cycle_expectations.c
-        rows = self.session.execute(
-            select(ce.cycle_id, ce.role_id, ce.competency_id, ce.expected_score, ce.weight)
-            .join(
-                tables.cycle_competencies,
-                and_(
-                    _cc.org_id == ce.org_id,
-                    _cc.cycle_id == ce.cycle_id,
-                    _cc.competency_id == ce.competency_id,
-                ),
-            )
-            .where(
-                ce.org_id == self.org_id,
-                ce.cycle_id.in_(list(cycle_ids)),
-                ce.role_id.in_(list({role for _, role in roles})),
-            )
-            .order_by(ce.cycle_id, ce.role_id, *COMPETENCY_ORDER)
-        )
-        found: dict[tuple[UUID, UUID], dict[UUID, Expected]] = {}
-        for cycle_id, role_id, competency_id, expected_score, weight in rows:
-            if (cycle_id, role_id) in roles:
-                found.setdefault((cycle_id, role_id), {})[competency_id] = Expected(
-                    int(expected_score), Decimal(weight)
-                )
-        return found
 
     def received_reviews(self, member_id: UUID, cycle_ids: Sequence[UUID]) -> list[ReceivedReview]:
         if not cycle_ids:
@@ -246,15 +182,3 @@ class SqlFeedbackQueries(TenantQueries):
                 ReceivedReview(head.cycle_id, head.type, head.reviewer_id, content, tuple(ratings))
             )
         return received
-
-
-def _role(
-    expected: dict[tuple[UUID, UUID], dict[UUID, Expected]], cycle_id: UUID, role_id: UUID | None
-) -> dict[UUID, Expected] | None:
-    if role_id is None:
-        return None
-    return expected.get((cycle_id, role_id), {})
-
-
-def _or_default(value: Decimal | None, default: Decimal) -> Decimal:
-    return default if value is None else Decimal(value)

@@ -18,7 +18,7 @@ from uuid import UUID
 from service.application.pagination import Page, PageRequest
 from service.domain.calibration import CycleParticipant
 from service.domain.cycle import CycleState, ReviewCycle, ReviewType
-from service.domain.readiness import Expected
+from service.domain.readiness import Readiness
 from service.domain.review import Potential, Recommendation, Review, ReviewStatus
 from service.domain.review_visibility import Viewer
 from service.domain.scoring import ReviewContent
@@ -132,7 +132,8 @@ class ReviewContext:
 
 @dataclass(frozen=True, slots=True)
 class FeedbackCycle:
-    """One released cycle from one person's side: their snapshot and results."""
+    """One released cycle from one person's side: their snapshot, and the results
+    release froze for them (``cycle_outcomes``; none when they did not take part)."""
 
     cycle_id: UUID
     name: str
@@ -140,17 +141,16 @@ class FeedbackCycle:
     period_end: date
     released_at: datetime | None
     peer_anonymity_threshold: int
-    ready_soon_max_gap: Decimal
-    ready_soon_min_mean_gap: Decimal
     participant: bool
     #: Upward reviews about the person in the cycle, submitted or not.
     upward_assigned: int
     product_role_id: UUID | None
     next_role_id: UUID | None
     competency_order: list[UUID]
-    calibrated: dict[UUID, int]
-    expectations: dict[UUID, Expected] | None
-    next_expectations: dict[UUID, Expected] | None
+    #: (competency, score) in the competencies' order, as the readiness report lists them.
+    final_ratings: list[tuple[UUID, int]]
+    overall_score: Decimal | None
+    readiness: Readiness | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,11 @@
 """``/me/feedback``: what each released cycle says to the person it was about.
 
-Final ratings, overall score and readiness come from ``domain.readiness`` (the
-formulas the report SQL is held to), over inputs read by the report SQL's rules
-(``adapters/feedback_queries.py``), so a person's feedback and the readiness report
-on the same released cycle agree (``tests/api/test_cycles_feedback.py``). Peer and
-upward feedback follow the anonymity rule of ``domain.scoring``, with the threshold
-the cycle snapshotted at launch.
+Final ratings, overall score and readiness are the outcomes release froze for the
+person (``cycle_outcomes``, computed by the report SQL in the release transaction),
+the very rows the readiness report on a released cycle reads: one source, so a
+person's feedback and the report agree (``tests/api/test_cycles_feedback.py``).
+Peer and upward feedback follow the anonymity rule of ``domain.scoring``, with the
+threshold the cycle snapshotted at launch.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from service.application.cycle_ports import FeedbackCycle, RatingRecord, Receive
 from service.application.pagination import Page, PageRequest
 from service.domain.access import Scope
 from service.domain.cycle import ReviewType
-from service.domain.readiness import Readiness, Thresholds, assess, final_ratings
+from service.domain.readiness import Readiness
 from service.domain.scoring import AnonymousFeedback, anonymous_feedback
 
 
@@ -57,7 +57,6 @@ def _item(member_id: UUID, cycle: FeedbackCycle, received: list[ReceivedReview])
         by_type[review.type].append(review)
     own = [r for r in by_type[ReviewType.SELF] if r.reviewer_id == member_id]
     managers = by_type[ReviewType.MANAGER]
-    manager_scores = {r.competency_id: r.score for r in managers[0].ratings} if managers else {}
     threshold = cycle.peer_anonymity_threshold
     order = cycle.competency_order
     peer = anonymous_feedback([r.content for r in by_type[ReviewType.PEER]], threshold, order)
@@ -68,27 +67,15 @@ def _item(member_id: UUID, cycle: FeedbackCycle, received: list[ReceivedReview])
     )
     if not cycle.participant:
         return FeedbackItem(cycle, [], None, None, None, peer, upward, None)
-    position = {competency_id: index for index, competency_id in enumerate(order)}
-    # The cycle's competencies only, in their order, as the report lists them.
-    finals = {
-        k: v for k, v in final_ratings(manager_scores, cycle.calibrated).items() if k in position
-    }
-    assessment = assess(
-        finals,
-        cycle.expectations,
-        cycle.next_expectations if cycle.next_role_id is not None else None,
-        Thresholds(cycle.ready_soon_max_gap, cycle.ready_soon_min_mean_gap),
-    )
-    ordered = sorted(finals.items(), key=lambda kv: position[kv[0]])
     return FeedbackItem(
         cycle=cycle,
-        final_ratings=ordered,
-        overall_score=assessment.overall_score,
+        final_ratings=cycle.final_ratings,
+        overall_score=cycle.overall_score,
         manager_review=_written(managers),
         self_review=_written(own),
         peer_feedback=peer,
         upward_feedback=upward,
-        readiness=assessment.readiness,
+        readiness=cycle.readiness,
     )
 
 
