@@ -3,34 +3,16 @@ same number of SQL statements for a handful of people as for many."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 
 from tests.support.api import ApiClient, Org, OrgFactory, expect
 from tests.support.career import csv_of, import_csv, members_by_email
+from tests.support.statements import counting as statements
 
 ROLES = ["Associate Product Manager", "Product Manager", "Senior Product Manager"]
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    engine = app.extensions["review_engine"]
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @dataclass

@@ -3,31 +3,15 @@ SQL statements whatever its size (``before_cursor_execute`` on the app's engine)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 
 from tests.support.api import Org, OrgFactory, expect
 from tests.support.cycles import CYCLES, ladder, new_cycle
-
-
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    engine = app.extensions["review_engine"]
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.support.statements import counting
 
 
 def statements_of(app: Flask, call: Callable[[], Any]) -> int:

@@ -3,29 +3,10 @@ authentication costs one statement (token look-up and tenant binding together)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 from flask import Flask
-from sqlalchemy import event
 
 from tests.support.api import ApiClient, Org, OrgFactory, expect
-
-
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = app.extensions["review_engine"]
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.support.statements import counting
 
 
 def _statements(app: Flask, api: ApiClient, path: str) -> list[str]:

@@ -8,35 +8,17 @@ many statements in both (``before_cursor_execute`` on the app's engine).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy import event
 
 from bench.report_organisation import benchmark_dataset
 from bench.seed_reports import write
 from tests.integration.conftest import conninfo
 from tests.support.api import ApiClient, OrgFactory, expect
 from tests.support.report_world import METRICS, READINESS
-
-
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    engine = app.extensions["review_engine"]
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.support.statements import counting
 
 
 def _freeze(app: Flask, org_id: uuid.UUID, cycle_id: uuid.UUID) -> None:
