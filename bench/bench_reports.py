@@ -93,9 +93,11 @@ class Sql:
     """The report's statements alone, as the request role with the tenant set."""
 
     def __init__(self, url: str, org_id: uuid.UUID) -> None:
-        # The serving engine's options (service/adapters/database.py): no JIT, custom plans.
-        options = "-c jit=off -c plan_cache_mode=force_custom_plan"
-        self.conn = psycopg.connect(libpq(url), autocommit=False, options=options)
+        # The serving engine's settings (service/adapters/database.py): no JIT, and no
+        # server-side prepared statements.
+        self.conn = psycopg.connect(
+            libpq(url), autocommit=False, options="-c jit=off", prepare_threshold=None
+        )
         self.org_id = org_id
 
     def _compiled(self, clause: TextClause, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:

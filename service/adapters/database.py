@@ -26,12 +26,14 @@ def serving_engine(
             "application_name": "perf-review-api",
             # Requests are short: compiling a plan to machine code (JIT) costs tens of
             # milliseconds, more than it saves, whenever stale statistics inflate a
-            # plan's estimated cost (right after a bulk import, for instance). And
-            # psycopg prepares repeated statements: PostgreSQL would switch those to a
-            # generic plan that cannot see the organisation or the manager it filters
-            # on (the subtree of 10,000 people went from 31 to 63 ms); custom plans
-            # keep the saved parsing without that trap.
-            "options": "-c jit=off -c plan_cache_mode=force_custom_plan",
+            # plan's estimated cost (right after a bulk import, for instance).
+            "options": "-c jit=off",
+            # No server-side prepared statements: after five runs PostgreSQL may switch
+            # a prepared statement to a generic plan that cannot see the organisation or
+            # the manager it filters on (the subtree of 10,000 people went from 31 to
+            # 63 ms). Forcing custom plans instead would also re-plan every foreign-key
+            # check inside bulk writes (a 5,000-person launch went from 0.46 to 1.1 s).
+            "prepare_threshold": None,
         },
     )
     if set_role:

@@ -388,9 +388,9 @@ class UnitOfWork(Protocol):
         """End the unit of work.
 
         After a successful request that committed nothing, the open transaction
-        only read (and perhaps stamped a token's ``last_used_at``): it is
-        committed, which costs what a rollback costs and keeps the driver's
-        prepared statements. Anything else is rolled back.
+        only read, and perhaps stamped an API token's ``last_used_at``: it is
+        committed (which costs what a rollback costs), so the stamp is kept.
+        Anything else is rolled back.
         """
         ...
 
