@@ -124,6 +124,9 @@ class MemberImportRepository(TenantQueries):
             {"org": str(self.org_id), **self._columns(people)},
         )
 
+    def refresh_statistics(self) -> None:
+        self.session.execute(text("SELECT refresh_people_statistics()"))
+
     def add_audit_events(self, events: list[AuditEvent]) -> None:
         if not events:
             return

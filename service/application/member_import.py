@@ -44,6 +44,10 @@ class ImportResult:
     dry_run: bool = False
 
 
+#: An import writing this many people refreshes the planner's statistics itself.
+STATISTICS_REFRESH_ROWS = 200
+
+
 def import_members(
     ctx: Context, content: bytes, *, dry_run: bool = False, progress: Progress | None = None
 ) -> ImportResult:
@@ -93,6 +97,8 @@ def import_members(
     report("writing", 2, 4)
     if imports.update_people(changed) != len(changed):
         raise Conflict("Some of these members changed during the import; nothing was imported.")
+    if len(created) + len(changed) >= STATISTICS_REFRESH_ROWS:
+        imports.refresh_statistics()
     report("writing", 3, 4)
     ctx.uow.commit()
     report("writing", 4, 4)

@@ -313,6 +313,11 @@ class MemberImports(Protocol):
 
     def add_audit_events(self, events: list[AuditEvent]) -> None: ...
 
+    def refresh_statistics(self) -> None:
+        """Bring the planner's statistics of people up to date, uncommitted rows
+        included, so the next queries do not plan for the organisation it was."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction of one request, scoped to one organisation once bound."""

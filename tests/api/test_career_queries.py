@@ -92,3 +92,21 @@ def test_listing_members_and_reading_a_subtree_cost_the_same_whatever_their_size
     assert large["list"] <= 2
     assert large["subtree"] <= 4
     assert large["ladder"] <= 5
+
+
+def _refreshes_statistics(app: Flask, orgs: OrgFactory, people: int) -> bool:
+    rows = [f"p{i}@s.com,Person {i},PM,pm,Product Manager,,Team {i % 4}" for i in range(people)]
+    org = orgs.create()
+    with statements(app) as seen:
+        result = import_csv(org.admin.api, csv_of(*rows))
+    assert result["created"] == people
+    return any("refresh_people_statistics" in statement for statement in seen)
+
+
+def test_a_large_import_refreshes_the_planner_statistics_and_a_small_one_does_not(
+    app: Flask, orgs: OrgFactory
+) -> None:
+    # Without it, the planner takes a freshly imported organisation for a handful of
+    # rows until autovacuum comes by, and scans where it should probe.
+    assert _refreshes_statistics(app, orgs, 200)
+    assert not _refreshes_statistics(app, orgs, 20)
