@@ -12,6 +12,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.adapters.database import PREPARED
 from service.adapters.tenancy import bind
 from service.application.ports import InvitationRecord, LoginRecord
 from service.domain.access import ALL_SCOPES, AccessRole, Principal, Scope
@@ -21,7 +22,7 @@ _RESOLVE = text(
     "SELECT r.org_id, r.member_id, r.access_role, r.scopes, r.token_id,"
     " set_config('app.current_org', r.org_id::text, true)"
     " FROM auth_resolve_token(:token_hash) AS r"
-)
+).execution_options(**{PREPARED: True})
 
 
 class SqlCredentials:

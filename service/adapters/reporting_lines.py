@@ -53,7 +53,11 @@ def subtree(
     )
 
 
-def reports_to(org_id: UUID, member_id: UUID, manager_id: UUID) -> ColumnElement[bool]:
+def reports_to(
+    org_id: UUID | ColumnElement[Any],
+    member_id: UUID | ColumnElement[Any],
+    manager_id: UUID | ColumnElement[Any],
+) -> ColumnElement[bool]:
     """True when ``member_id`` reports to ``manager_id``, directly or not: a walk up
     from the member (a handful of rows), not down from the manager."""
     m = tables.members.c

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, or_, select, true
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from service.adapters import tables
-from service.adapters.reporting_lines import LOOP_GUARD, subtree
+from service.adapters.database import PREPARED
+from service.adapters.reporting_lines import LOOP_GUARD, reports_to, subtree
 from service.adapters.repositories import (
     TenantQueries,
     page_from_rows,
@@ -22,6 +25,7 @@ from service.application.ports import (
     MemberFilters,
     Visibility,
 )
+from service.domain.access import AccessRole
 from service.domain.member import Member, MemberStatus
 
 T = TypeVar("T")
@@ -133,9 +137,34 @@ class ReportingLinesRepository(TenantQueries):
         return page_of(self.session, statement.order_by(c.name, c.id), page, self._entry)
 
     def entry(self, member_id: UUID, visibility: Visibility) -> DirectoryEntry | None:
-        statement, _full = self._entries(visibility)
-        row = self.session.execute(statement.where(tables.members.c.id == member_id)).first()
-        return None if row is None else self._entry(row)
+        """The hot read of ``GET /me`` and ``GET /members/{id}``: a Core statement built
+        once per kind of viewer, executed with bound values (no ORM loading)."""
+        kind = "everyone" if visibility.everyone else "subtree" if visibility.subtree else "self"
+        values = {"org": self.org_id, "member": member_id, "viewer": visibility.viewer_id}
+        row = self.session.execute(_entry_statement(kind), values).first()
+        if row is None:
+            return None
+        member = Member(
+            org_id=row.org_id,
+            id=row.id,
+            email=row.email,
+            name=row.name,
+            access_role=AccessRole(row.access_role),
+            title=row.title,
+            product_role_id=row.product_role_id,
+            manager_id=row.manager_id,
+            team_id=row.team_id,
+            status=MemberStatus(row.status),
+            version=row.version,
+            created_at=row.created_at,
+        )
+        return DirectoryEntry(
+            member=member,
+            full=bool(row.full),
+            manager_name=row.manager_name,
+            team_name=row.team_name,
+            product_role_name=row.product_role_name,
+        )
 
     def reports(
         self, root_id: UUID, visibility: Visibility, max_depth: int | None, page: PageRequest
@@ -157,3 +186,39 @@ class ReportingLinesRepository(TenantQueries):
         )
         found = self.session.execute(statement).all()
         return page_from_rows(self.session, found, page, self._entry, select(tree.c.id))
+
+
+@cache
+def _entry_statement(kind: str) -> Select[Any]:
+    """One member with the names of their manager, team and role, and whether the
+    viewer (``kind``: sees everyone, their subtree, or themselves) sees them in full.
+    A subtree is checked by walking up from the member: a handful of rows."""
+    m, manager = tables.members, _MANAGER
+    team, role = tables.teams, tables.product_roles
+    org = bindparam("org", type_=PgUUID(as_uuid=True))
+    member = bindparam("member", type_=PgUUID(as_uuid=True))
+    viewer = bindparam("viewer", type_=PgUUID(as_uuid=True))
+    full: ColumnElement[bool] = true()
+    if kind != "everyone":
+        full = m.c.id == viewer
+        if kind == "subtree":
+            full = or_(full, reports_to(org, member, viewer))
+    columns = [c for c in m.c if c.key != "password_hash"]
+    return (
+        select(
+            *columns,
+            manager.c.name.label("manager_name"),
+            team.c.name.label("team_name"),
+            role.c.name.label("product_role_name"),
+            full.label("full"),
+        )
+        .select_from(
+            m.outerjoin(
+                manager, and_(manager.c.org_id == m.c.org_id, manager.c.id == m.c.manager_id)
+            )
+            .outerjoin(team, and_(team.c.org_id == m.c.org_id, team.c.id == m.c.team_id))
+            .outerjoin(role, and_(role.c.org_id == m.c.org_id, role.c.id == m.c.product_role_id))
+        )
+        .where(m.c.org_id == org, m.c.id == member)
+        .execution_options(**{PREPARED: True})
+    )

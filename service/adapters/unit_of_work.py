@@ -6,6 +6,7 @@ end of every request) rolls back whatever was left.
 
 from __future__ import annotations
 
+from functools import cached_property
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -36,26 +37,83 @@ from service.domain.errors import PreconditionFailed
 class SqlUnitOfWork:
     def __init__(self, session_factory: sessionmaker[TenantSession]) -> None:
         self.session = session_factory()
-        s = self.session
-        self.credentials = SqlCredentials(s)
-        self.organisations = repos.OrganisationRepository(s)
-        self.members = repos.MemberRepository(s)
-        self.api_tokens = repos.ApiTokenRepository(s)
-        self.auth_sessions = repos.AuthSessionRepository(s)
-        self.invitations = repos.InvitationRepository(s)
-        self.audit_log = repos.AuditLogRepository(s)
-        self.teams = TeamRepository(s)
-        self.competencies = CompetencyRepository(s)
-        self.product_roles = ProductRoleRepository(s)
-        self.reporting_lines = ReportingLinesRepository(s)
-        self.member_imports = MemberImportRepository(s)
-        self.idempotency = IdempotencyRepository(s)
-        self.cycles = SqlCycleRepository(s)
-        self.participants = SqlParticipantRepository(s)
-        self.cycle_launch = SqlCycleLaunch(s)
-        self.reviews = SqlReviewRepository(s)
-        self.feedback = SqlFeedbackQueries(s)
-        self.reports = SqlReportQueries(s)
+
+    # Repositories are made on first use: a request touches two or three of them.
+    @cached_property
+    def credentials(self) -> SqlCredentials:
+        return SqlCredentials(self.session)
+
+    @cached_property
+    def organisations(self) -> repos.OrganisationRepository:
+        return repos.OrganisationRepository(self.session)
+
+    @cached_property
+    def members(self) -> repos.MemberRepository:
+        return repos.MemberRepository(self.session)
+
+    @cached_property
+    def api_tokens(self) -> repos.ApiTokenRepository:
+        return repos.ApiTokenRepository(self.session)
+
+    @cached_property
+    def auth_sessions(self) -> repos.AuthSessionRepository:
+        return repos.AuthSessionRepository(self.session)
+
+    @cached_property
+    def invitations(self) -> repos.InvitationRepository:
+        return repos.InvitationRepository(self.session)
+
+    @cached_property
+    def audit_log(self) -> repos.AuditLogRepository:
+        return repos.AuditLogRepository(self.session)
+
+    @cached_property
+    def teams(self) -> TeamRepository:
+        return TeamRepository(self.session)
+
+    @cached_property
+    def competencies(self) -> CompetencyRepository:
+        return CompetencyRepository(self.session)
+
+    @cached_property
+    def product_roles(self) -> ProductRoleRepository:
+        return ProductRoleRepository(self.session)
+
+    @cached_property
+    def reporting_lines(self) -> ReportingLinesRepository:
+        return ReportingLinesRepository(self.session)
+
+    @cached_property
+    def member_imports(self) -> MemberImportRepository:
+        return MemberImportRepository(self.session)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyRepository:
+        return IdempotencyRepository(self.session)
+
+    @cached_property
+    def cycles(self) -> SqlCycleRepository:
+        return SqlCycleRepository(self.session)
+
+    @cached_property
+    def participants(self) -> SqlParticipantRepository:
+        return SqlParticipantRepository(self.session)
+
+    @cached_property
+    def cycle_launch(self) -> SqlCycleLaunch:
+        return SqlCycleLaunch(self.session)
+
+    @cached_property
+    def reviews(self) -> SqlReviewRepository:
+        return SqlReviewRepository(self.session)
+
+    @cached_property
+    def feedback(self) -> SqlFeedbackQueries:
+        return SqlFeedbackQueries(self.session)
+
+    @cached_property
+    def reports(self) -> SqlReportQueries:
+        return SqlReportQueries(self.session)
 
     def bind_tenant(self, org_id: UUID) -> None:
         bind(self.session, org_id)

@@ -45,13 +45,9 @@ class IssuedInvitation:
     expires_at: datetime
 
 
-def get_me(ctx: Context) -> Member:
-    caller = ctx.caller
-    caller.require_scope(Scope.READ)
-    member = ctx.uow.members.get(caller.member_id)
-    if member is None:
-        raise NotFound("Member")
-    return member
+def get_me(ctx: Context) -> DirectoryEntry:
+    """The caller's own record, in full, read as ``get_member`` reads anyone."""
+    return get_member(ctx, ctx.caller.member_id)
 
 
 def get_member(ctx: Context, member_id: UUID) -> DirectoryEntry:

@@ -61,9 +61,12 @@ def present(view: DirectoryEntry) -> dict[str, Any]:
 class Me(MethodView):
     @operation("getMe", scope=Scope.READ, summary="The caller")
     @blp.response(200, MemberSchema)
-    def get(self) -> Member:
-        """The member behind the token (for an API token, the admin who made it)."""
-        return use_cases.get_me(context())
+    def get(self) -> dict[str, Any]:
+        """The member behind the token (for an API token, the admin who made it), with
+        the names of their manager, team and role."""
+        view = use_cases.get_me(context())
+        set_etag(view.member.version)
+        return present(view)
 
 
 @blp.route("/members")
