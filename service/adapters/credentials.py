@@ -12,17 +12,17 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from service.adapters.database import PREPARED
+from service.adapters.database import run_prepared
 from service.adapters.tenancy import bind
 from service.application.ports import InvitationRecord, LoginRecord
 from service.domain.access import ALL_SCOPES, AccessRole, Principal, Scope
 
 # Resolving the token and setting the tenant share one round trip.
-_RESOLVE = text(
+_RESOLVE = (
     "SELECT r.org_id, r.member_id, r.access_role, r.scopes, r.token_id,"
     " set_config('app.current_org', r.org_id::text, true)"
-    " FROM auth_resolve_token(:token_hash) AS r"
-).execution_options(**{PREPARED: True})
+    " FROM auth_resolve_token(%(token_hash)s) AS r"
+)
 
 
 class SqlCredentials:
@@ -39,7 +39,7 @@ class SqlCredentials:
         return LoginRecord(row.org_id, row.member_id, row.password_hash, row.status)
 
     def resolve_token(self, token_hash: str) -> Principal | None:
-        row = self.session.execute(_RESOLVE, {"token_hash": token_hash}).first()
+        row = run_prepared(self.session, _RESOLVE, {"token_hash": token_hash}).first()
         if row is None:
             return None
         org_id: UUID = row.org_id

@@ -8,12 +8,17 @@ either way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ClauseElement, CursorResult, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
+from sqlalchemy.orm import Session
 
 NEVER_AUTOMATICALLY = 2**31 - 1
+_PSYCOPG = make_url("postgresql+psycopg://").get_dialect()()
 #: The execution option that asks for a server-side prepared statement (see below).
 PREPARED = "prepare"
 
@@ -66,3 +71,33 @@ def _execute_prepared(
         return False
     cursor.execute(statement, parameters, prepare=True)  # type: ignore[call-arg]
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatement:
+    """SQL text as psycopg takes it (``%(name)s`` parameters), with the values of the
+    constants SQLAlchemy turned into parameters while compiling."""
+
+    sql: str
+    constants: Mapping[str, Any]
+
+
+def driver_statement(statement: ClauseElement) -> DriverStatement:
+    """A Core statement compiled once, for statements run often: callers cache it."""
+    compiled = statement.compile(dialect=_PSYCOPG)
+    given = {name for name, value in compiled.params.items() if value is None}
+    constants = {k: v for k, v in compiled.params.items() if k not in given}
+    return DriverStatement(str(compiled), constants)
+
+
+def run_prepared(
+    session: Session, statement: DriverStatement | str, values: Mapping[str, Any]
+) -> CursorResult[Any]:
+    """The hot reads: SQL text run in the session's transaction as a prepared statement,
+    without SQLAlchemy's per-execution compile-cache look-up (a tenth of a millisecond a
+    statement, as much as PostgreSQL spends running one)."""
+    if isinstance(statement, DriverStatement):
+        sql, values = statement.sql, {**statement.constants, **values}
+    else:
+        sql = statement
+    return session.connection().exec_driver_sql(sql, values, execution_options={PREPARED: True})

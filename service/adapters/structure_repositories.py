@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, or
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from service.adapters import tables
-from service.adapters.database import PREPARED
+from service.adapters.database import DriverStatement, driver_statement, run_prepared
 from service.adapters.reporting_lines import LOOP_GUARD, reports_to, subtree
 from service.adapters.repositories import (
     TenantQueries,
@@ -141,7 +141,7 @@ class ReportingLinesRepository(TenantQueries):
         once per kind of viewer, executed with bound values (no ORM loading)."""
         kind = "everyone" if visibility.everyone else "subtree" if visibility.subtree else "self"
         values = {"org": self.org_id, "member": member_id, "viewer": visibility.viewer_id}
-        row = self.session.execute(_entry_statement(kind), values).first()
+        row = run_prepared(self.session, _entry_sql(kind), values).first()
         if row is None:
             return None
         member = Member(
@@ -189,6 +189,10 @@ class ReportingLinesRepository(TenantQueries):
 
 
 @cache
+def _entry_sql(kind: str) -> DriverStatement:
+    return driver_statement(_entry_statement(kind))
+
+
 def _entry_statement(kind: str) -> Select[Any]:
     """One member with the names of their manager, team and role, and whether the
     viewer (``kind``: sees everyone, their subtree, or themselves) sees them in full.
@@ -220,5 +224,4 @@ def _entry_statement(kind: str) -> Select[Any]:
             .outerjoin(role, and_(role.c.org_id == m.c.org_id, role.c.id == m.c.product_role_id))
         )
         .where(m.c.org_id == org, m.c.id == member)
-        .execution_options(**{PREPARED: True})
     )
