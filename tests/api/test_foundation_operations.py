@@ -40,6 +40,24 @@ def test_ready_answers_503_in_the_error_shape_without_a_database(no_database: Fl
     assert body["message"]
 
 
+def test_an_api_call_without_a_database_answers_503_with_retry_after(no_database: Flask) -> None:
+    client = no_database.test_client()
+    response = client.get("/api/v1/me", headers={"Authorization": "Bearer prs_whatever"})
+    body = expect(response, 503)
+    assert body == {
+        "code": 503,
+        "status": "Service Unavailable",
+        "message": "The service cannot reach its database just now; retry shortly.",
+    }
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.mimetype == "application/json"
+    body = expect(
+        client.post("/api/v1/auth/token", json={"org": "o", "email": "a@b.c", "password": "p"}),
+        503,
+    )
+    assert "Traceback" not in json.dumps(body)
+
+
 def test_the_docs_need_no_database(no_database: Flask) -> None:
     client = no_database.test_client()
     expect(client.get("/openapi.json"), 200)
