@@ -114,6 +114,16 @@ class MemberRepository(Repository[Member]):
             select(Member).where(self.table.c.email == email)
         ).scalar_one_or_none()
 
+    def direct_reports(self, manager_id: UUID) -> list[Member]:
+        c = self.table.c
+        return list(
+            self.session.execute(
+                select(Member)
+                .where(c.manager_id == manager_id, c.status == MemberStatus.ACTIVE.value)
+                .order_by(c.name, c.id)
+            ).scalars()
+        )
+
     def lock_admins(self) -> None:
         self.session.execute(
             select(func.pg_advisory_xact_lock(ADMINS_LOCK, func.hashtext(str(self.org_id))))

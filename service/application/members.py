@@ -178,8 +178,35 @@ def deactivate_member(ctx: Context, member_id: UUID, expected_version: int | Non
         before=before,
         after=audit.snapshot(member),
     )
+    _move_reports_up(ctx, member)
     ctx.uow.commit()
     return member
+
+
+def _move_reports_up(ctx: Context, member: Member) -> None:
+    """Nobody keeps reporting to someone who has left: the direct reports of a
+    deactivated member move to their nearest active manager (or to none), each move
+    audited, so subtrees, nominations and reports keep a reachable manager."""
+    lines = ctx.uow.reporting_lines
+    lines.lock()  # as any change of manager: no loop can form meanwhile
+    reports = ctx.uow.members.direct_reports(member.id)
+    if not reports:
+        return
+    chain = lines.manager_chain(member.manager_id) if member.manager_id else []
+    new_manager = next((link.id for link in chain if link.active), None)
+    for report in reports:
+        report.manager_id = new_manager
+        audit.record(
+            ctx,
+            entity_type="member",
+            entity_id=report.id,
+            action="updated",
+            before={"manager_id": str(member.id)},
+            after={
+                "manager_id": None if new_manager is None else str(new_manager),
+                "reason": "manager_deactivated",
+            },
+        )
 
 
 def invite_member(ctx: Context, member_id: UUID) -> IssuedInvitation:

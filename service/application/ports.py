@@ -110,6 +110,10 @@ class Members(Protocol):
         """Everyone reporting to ``root_id``, directly or not (not the root)."""
         ...
 
+    def direct_reports(self, manager_id: UUID) -> list[Member]:
+        """The active members whose manager is ``manager_id``, by name."""
+        ...
+
 
 class ApiTokens(Protocol):
     def add(self, token: ApiToken) -> None: ...

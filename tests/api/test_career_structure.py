@@ -209,3 +209,35 @@ def test_the_directory_filters(orgs: OrgFactory) -> None:
     assert names(status="deactivated") == {"Olga"}
     assert names(q="a", manager_id=people["lead"].id) == {"Sara", "Priya"}
     assert names(team_id=str(uuid.uuid4())) == set()
+
+
+def test_deactivating_a_manager_moves_their_reports_up_the_line(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    people = _chart(org)
+    api = org.admin.api
+    expect(api.post(f"/api/v1/members/{people['lead'].id}/deactivate"), 200)
+    for name in ("senior", "pm"):
+        moved = expect(api.get(f"/api/v1/members/{people[name].id}"), 200)
+        assert moved["manager_id"] == people["hop"].id, name
+        event = audit_events(org, entity_type="member", entity_id=people[name].id)[0]  # newest
+        assert event["action"] == "updated"
+        assert event["before"] == {"manager_id": people["lead"].id}
+        assert event["after"] == {"manager_id": people["hop"].id, "reason": "manager_deactivated"}
+    # Indirect reports keep their own manager; the head of product's subtree is whole.
+    apm = expect(api.get(f"/api/v1/members/{people['apm'].id}"), 200)
+    assert apm["manager_id"] == people["senior"].id
+    subtree = {r["id"] for r in _reports(people["hop"], people["hop"])}
+    assert {people["senior"].id, people["pm"].id, people["apm"].id} <= subtree
+
+
+def test_reports_skip_deactivated_managers_or_end_with_none(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    people = _chart(org)
+    api = org.admin.api
+    expect(api.post(f"/api/v1/members/{people['outsider'].id}/deactivate"), 200)  # no reports
+    expect(api.post(f"/api/v1/members/{people['hop'].id}/deactivate"), 200)
+    lead = expect(api.get(f"/api/v1/members/{people['lead'].id}"), 200)
+    assert lead["manager_id"] is None  # the head of product had no manager
+    expect(api.post(f"/api/v1/members/{people['senior'].id}/deactivate"), 200)
+    apm = expect(api.get(f"/api/v1/members/{people['apm'].id}"), 200)
+    assert apm["manager_id"] == people["lead"].id

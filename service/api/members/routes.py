@@ -143,8 +143,11 @@ class Deactivate(MethodView):
     @blp.alt_response(404, description="No such member in your organisation.")
     @blp.alt_response(409, description="Already deactivated, or the last admin.")
     def post(self, member_id: UUID) -> Member:
-        """Their log-in and API tokens stop working on the very next request;
-        the member and their reviews are kept."""
+        """Their log-in and API tokens stop working on the very next request; the
+        member and their reviews are kept. Their active direct reports move to their
+        nearest active manager up the line (to no manager when there is none), each
+        move in the audit log with `reason: manager_deactivated`; cycles already
+        launched keep the reporting lines they snapshotted."""
         return with_etag(use_cases.deactivate_member(context(), member_id, if_match_version()))
 
 
