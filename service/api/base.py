@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from dataclasses import dataclass
@@ -74,14 +75,16 @@ def operation(
         doc: dict[str, Any] = {"operationId": operation_id}
         if summary:
             doc["summary"] = summary
-        if description:
-            doc["description"] = description
+        # The view's docstring is what a stranger reads about the operation.
+        explained = description or inspect.getdoc(func)
+        if explained:
+            doc["description"] = explained
         if public:
             doc["security"] = []
         else:
             who = ", ".join(r.value for r in access.roles) or "any member"
             doc["description"] = (
-                (description or "") + f"\n\nRequires scope `{scope}`; allowed to: {who}."
+                (explained or "") + f"\n\nRequires scope `{scope}`; allowed to: {who}."
             ).strip()
             # Component names, not "$ref" dicts: flask-smorest registers its
             # per-status responses lazily, only when referenced by name.
