@@ -37,7 +37,9 @@ def serving_engine(
             # Requests are short: compiling a plan to machine code (JIT) costs tens of
             # milliseconds, more than it saves, whenever stale statistics inflate a
             # plan's estimated cost (right after a bulk import, for instance).
-            "options": "-c jit=off",
+            # Times rendered by PostgreSQL (the review list's stored JSON) and by Python
+            # must agree: the session speaks UTC whatever the server's default.
+            "options": "-c jit=off -c timezone=UTC",
             # No automatic server-side prepared statements: after five runs PostgreSQL
             # may switch a prepared statement to a generic plan that cannot see the
             # organisation or the manager it filters on (the subtree of 10,000 people went

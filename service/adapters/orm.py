@@ -99,5 +99,7 @@ def _map_review_cycles() -> None:
                 order_by=tables.review_ratings.c.id,
             ),
         },
+        # Written by the database for the list (migration 0006): no attribute of a review.
+        exclude_properties=["ratings_json", "listed_json", "listed_author_json"],
         **_versioned(tables.reviews),
     )

@@ -17,11 +17,11 @@ from service.adapters import review_list, tables
 from service.adapters.reporting_lines import reports_to
 from service.adapters.repositories import Repository
 from service.application.cycle_ports import (
+    ListedReviews,
     ReviewContext,
     ReviewFilters,
-    ReviewRecord,
 )
-from service.application.pagination import Page, PageRequest
+from service.application.pagination import PageRequest
 from service.domain.cycle import ReviewType
 from service.domain.member import MemberStatus
 from service.domain.review import Review, ReviewStatus
@@ -36,7 +36,7 @@ class SqlReviewRepository(Repository[Review]):
     entity = Review
     table = tables.reviews
 
-    def list(self, filters: ReviewFilters, viewer: Viewer, page: PageRequest) -> Page[ReviewRecord]:
+    def list(self, filters: ReviewFilters, viewer: Viewer, page: PageRequest) -> ListedReviews:
         return review_list.list_reviews(self.session, self.org_id, filters, viewer, page)
 
     def context(self, review: Review, viewer: Viewer) -> ReviewContext:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     DateTime,
     ForeignKeyConstraint,
@@ -404,6 +405,20 @@ cycle_participants = Table(
     Index("ix_cycle_participants_org_id_cycle_id_manager_id", "org_id", "cycle_id", "manager_id"),
 )
 
+_LISTED_JSON = """'{"id":"' || id::text
+    || '","cycle_id":"' || cycle_id::text
+    || '","reviewee_id":"' || reviewee_id::text
+    || '","type":"' || type
+    || '","status":"' || status
+    || '","ratings":' || ratings_json
+    || ',"summary":' || COALESCE(json_string(summary), 'null')
+    || ',"promotion_recommendation":' || COALESCE('"' || promotion_recommendation || '"', 'null')
+    || ',"potential":' || COALESCE('"' || potential || '"', 'null')"""
+
+_LISTED_AUTHOR_JSON = """',"reviewer_id":"' || reviewer_id::text
+    || '","submitted_at":' || json_time(submitted_at)
+    || ',"updated_at":' || json_time(updated_at)"""
+
 reviews = Table(
     "reviews",
     metadata,
@@ -427,6 +442,12 @@ reviews = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     _created_at(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The review as the list answers it (migration 0006), never written by the service:
+    # its ratings (JSON), kept by triggers on review_ratings; the review's object up to
+    # "potential", left open; the author's part, for those who may know the author.
+    Column("ratings_json", Text, nullable=False, server_default=text("'[]'")),
+    Column("listed_json", Text, Computed(_LISTED_JSON, persisted=True)),
+    Column("listed_author_json", Text, Computed(_LISTED_AUTHOR_JSON, persisted=True)),
     PrimaryKeyConstraint("org_id", "id"),
     # A second launch or a repeated nomination cannot duplicate an assignment.
     UniqueConstraint("org_id", "cycle_id", "reviewee_id", "reviewer_id", "type"),

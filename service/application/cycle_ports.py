@@ -122,6 +122,22 @@ class ReviewRecord:
     ratings: tuple[RatingRecord, ...]
 
 
+#: A listed review, as the database writes it for the API (``ReviewSchema``): whether
+#: the viewer wrote it, its type, status and cycle state (their enumerations' values:
+#: what the visibility rules still decide on), then two pieces of its JSON object: all
+#: of it but the end, left open, and the author's part (``,"reviewer_id":...`` with its
+#: times, which could hint at who wrote an anonymous review).
+ListedRow = tuple[bool, str, str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ListedReviews:
+    """A page of listed reviews, and how many the viewer may see in all."""
+
+    rows: Sequence[ListedRow]
+    total: int
+
+
 @dataclass(frozen=True, slots=True)
 class ReviewContext:
     """The facts about a caller and one review's reviewee that visibility needs."""
@@ -239,7 +255,7 @@ class ReviewRepository(Protocol):
 
     def get(self, review_id: UUID) -> Review | None: ...
 
-    def list(self, filters: ReviewFilters, viewer: Viewer, page: PageRequest) -> Page[ReviewRecord]:
+    def list(self, filters: ReviewFilters, viewer: Viewer, page: PageRequest) -> ListedReviews:
         """The page of reviews the viewer may see (``review_visibility`` in SQL)."""
         ...
 

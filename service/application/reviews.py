@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from service.application import audit
 from service.application.concurrency import check_version
 from service.application.context import Context
 from service.application.cycle_access import viewer_of
-from service.application.cycle_ports import RatingRecord, ReviewFilters, ReviewRecord
-from service.application.pagination import Page, PageRequest
+from service.application.cycle_ports import (
+    ListedReviews,
+    RatingRecord,
+    ReviewFilters,
+    ReviewRecord,
+)
+from service.application.pagination import PageRequest
 from service.domain.access import Scope
-from service.domain.cycle import CycleState, ReviewCycle, in_competency_order
+from service.domain.cycle import CycleState, ReviewCycle, ReviewType, in_competency_order
 from service.domain.errors import Forbidden, NotFound
 from service.domain.review import RatingChange, Review, ReviewRules, ReviewStatus
 from service.domain.review_visibility import (
     ReviewFacts,
     Viewer,
+    actions_on_review,
     review_actions,
     review_visibility,
-    reviewer_shown,
+    reviewer_shown_to,
 )
 
 
@@ -64,20 +72,63 @@ def record_of(review: Review, cycle_state: CycleState, order: Sequence[UUID] = (
     )
 
 
-def list_reviews(ctx: Context, filters: ReviewFilters, page: PageRequest) -> Page[ReviewView]:
+#: What decides the terms of a listed review: written by the viewer or not, its type,
+#: its status, its cycle's state.
+ReviewKind = tuple[bool, ReviewType, ReviewStatus, CycleState]
+REVIEW_KINDS: tuple[ReviewKind, ...] = tuple(
+    itertools.product((False, True), ReviewType, ReviewStatus, CycleState)
+)
+
+
+class ListingTerms(NamedTuple):
+    """What a viewer may know of and do with one kind of review."""
+
+    reviewer_shown: bool
+    allowed_actions: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class ListingRules:
+    """A viewer's terms for every kind of review, judged by the domain's rules. The
+    kinds are enumerations' members, equal to (and hashed as) their values: a listed
+    row's ``row[:4]`` finds its terms as it is. One object per viewer, compared by
+    identity, so the HTTP edge may keep what it writes from it."""
+
+    terms: Mapping[ReviewKind, ListingTerms]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewListing:
+    reviews: ListedReviews
+    rules: ListingRules
+
+
+def list_reviews(ctx: Context, filters: ReviewFilters, page: PageRequest) -> ReviewListing:
     caller = ctx.caller
     caller.require_scope(Scope.READ)
     viewer = viewer_of(caller)
-    found = ctx.uow.reviews.list(filters, viewer, page)
-    return Page(
-        [_view(viewer, r, reviewer_shown(viewer, r.type, r.reviewer_id)) for r in found.items],
-        found.total,
+    return ReviewListing(ctx.uow.reviews.list(filters, viewer, page), listing_rules(viewer))
+
+
+@lru_cache(maxsize=256)
+def listing_rules(viewer: Viewer) -> ListingRules:
+    """The viewer's terms for every kind of review: a few hundred calls of the domain's
+    rules, made once per viewer (a member, their role, whether they may write) rather
+    than for every review of every page."""
+    return ListingRules(
+        {
+            (authored, type_, status, state): ListingTerms(
+                reviewer_shown_to(viewer, type_, authored=authored),
+                tuple(actions_on_review(viewer, status, state, authored=authored)),
+            )
+            for authored, type_, status, state in REVIEW_KINDS
+        }
     )
 
 
 def list_my_reviews(
     ctx: Context, cycle_id: UUID | None, status: ReviewStatus | None, page: PageRequest
-) -> Page[ReviewView]:
+) -> ReviewListing:
     """The reviews the caller writes."""
     filters = ReviewFilters(cycle_id=cycle_id, reviewer_id=ctx.caller.member_id, status=status)
     return list_reviews(ctx, filters, page)

@@ -45,9 +45,17 @@ ANONYMOUS_TYPES = frozenset({ReviewType.PEER, ReviewType.UPWARD})
 
 
 def reviewer_shown(viewer: Viewer, review_type: ReviewType, reviewer_id: UUID) -> bool:
+    return reviewer_shown_to(viewer, review_type, authored=viewer.member_id == reviewer_id)
+
+
+def reviewer_shown_to(viewer: Viewer, review_type: ReviewType, *, authored: bool) -> bool:
     """Peer and upward reviews are anonymous to all but their author and admins;
-    the author of a self or manager review follows from the reviewee anyway."""
-    return viewer.is_admin or viewer.member_id == reviewer_id or review_type not in ANONYMOUS_TYPES
+    the author of a self or manager review follows from the reviewee anyway.
+
+    ``authored``: the viewer wrote the review. The reviewer matters only as that, so a
+    list can judge each kind of review once (``reviewer_shown`` for one review).
+    """
+    return viewer.is_admin or authored or review_type not in ANONYMOUS_TYPES
 
 
 def review_visibility(viewer: Viewer, facts: ReviewFacts) -> ReviewVisibility | None:
@@ -80,11 +88,18 @@ def review_visibility(viewer: Viewer, facts: ReviewFacts) -> ReviewVisibility | 
 def review_actions(
     viewer: Viewer, reviewer_id: UUID, status: ReviewStatus, cycle_state: CycleState
 ) -> list[str]:
-    """What the viewer may do next with a review they can see."""
+    return actions_on_review(viewer, status, cycle_state, authored=viewer.member_id == reviewer_id)
+
+
+def actions_on_review(
+    viewer: Viewer, status: ReviewStatus, cycle_state: CycleState, *, authored: bool
+) -> list[str]:
+    """What the viewer may do next with a review they can see (``authored``: they
+    wrote it)."""
     if not viewer.can_write or not cycle_state.takes_review_writes:
         return []
     actions: list[str] = []
-    if viewer.member_id == reviewer_id and status is not ReviewStatus.SUBMITTED:
+    if authored and status is not ReviewStatus.SUBMITTED:
         actions += [ReviewAction.UPDATE.value, ReviewAction.SUBMIT.value]
     if viewer.is_admin and status is ReviewStatus.SUBMITTED:
         actions.append(ReviewAction.REOPEN.value)

@@ -75,7 +75,19 @@ def test_a_page_of_100_reviews_is_two_statements(app: Flask, big: tuple[Org, str
     assert len(page) == 100
     assert all(len(r["ratings"]) == 0 for r in page)
     # The token's look-up (with the tenant) and the page with its ratings; someone with
-    # reports adds the look-up of their subtree. BEGIN/ROLLBACK are not statements.
+    # reports too (their subtree is walked inside the page's statement, below).
+    # BEGIN/ROLLBACK are not statements.
+    assert len(statements) == 2, statements
+
+
+def test_a_managers_page_walks_their_subtree_in_the_same_statement(
+    app: Flask, big: tuple[Org, str]
+) -> None:
+    org, cycle = big
+    boss = next(p for p in org.people.values() if p.id != org.admin.id)
+    with counting(app) as statements:
+        page = expect(boss.api.get(f"/api/v1/reviews?cycle_id={cycle}&page_size=100"), 200)
+    assert len(page) == 40 + 1  # what they write: 40 manager reviews, their self review
     assert len(statements) == 2, statements
 
 
