@@ -16,7 +16,10 @@ from service.adapters.database import serving_engine
 from service.adapters.passwords import Argon2Passwords
 from service.adapters.tenancy import TenantSession
 from service.adapters.unit_of_work import SqlUnitOfWork
+from service.adapters.webhook_sender import HttpWebhookSender, ResolvingHosts
 from service.application.context import Policies, Wiring
+from service.application.webhook_delivery import Deliverer
+from service.domain.webhook_retries import RetrySchedule
 
 
 class ConfigurationError(RuntimeError):
@@ -30,6 +33,29 @@ def _flag(value: str | None, default: bool) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """``WEBHOOKS_ALLOW_LOOPBACK=true`` lets endpoints be http://127.0.0.1 or localhost:
+    for development and tests only, never where the service shares a network."""
+
+    allow_loopback: bool = False
+    max_attempts: int = 8
+    first_retry_seconds: float = 30.0
+    timeout_seconds: float = 10.0
+    idle_seconds: float = 1.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WebhookSettings:
+        env = os.environ if env is None else env
+        return cls(
+            allow_loopback=_flag(env.get("WEBHOOKS_ALLOW_LOOPBACK"), False),
+            max_attempts=int(env.get("WEBHOOKS_MAX_ATTEMPTS", "8")),
+            first_retry_seconds=float(env.get("WEBHOOKS_FIRST_RETRY_SECONDS", "30")),
+            timeout_seconds=float(env.get("WEBHOOKS_TIMEOUT_SECONDS", "10")),
+            idle_seconds=float(env.get("WEBHOOKS_IDLE_SECONDS", "1")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, read from the environment only."""
 
@@ -39,6 +65,7 @@ class Settings:
     fast_password_hashing: bool
     pool_size: int
     log_level: str
+    webhooks: WebhookSettings
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +89,7 @@ class Settings:
             fast_password_hashing=_flag(env.get("FAST_PASSWORD_HASHING"), False),
             pool_size=int(env.get("DB_POOL_SIZE", "5")),
             log_level=env.get("LOG_LEVEL", "INFO"),
+            webhooks=WebhookSettings.from_env(env),
         )
 
 
@@ -112,9 +140,24 @@ def wire(settings: Settings) -> Wired:
         except Exception:  # any failure means "not ready"
             return False
 
+    hosts = ResolvingHosts(allow_loopback=settings.webhooks.allow_loopback)
     wiring = Wiring(
-        unit_of_work=lambda: SqlUnitOfWork(session_factory),
+        unit_of_work=lambda: SqlUnitOfWork(session_factory, hosts),
         passwords=Argon2Passwords(fast=settings.fast_password_hashing),
         policies=settings.policies,
     )
     return Wired(wiring, engine, readiness)
+
+
+def webhook_deliverer(wiring: Wiring, settings: WebhookSettings) -> Deliverer:
+    """The deliverer of ``flask webhooks deliver``, over the app's units of work."""
+    hosts = ResolvingHosts(allow_loopback=settings.allow_loopback)
+    return Deliverer(
+        unit_of_work=wiring.unit_of_work,
+        sender=HttpWebhookSender(hosts, timeout_seconds=settings.timeout_seconds),
+        schedule=RetrySchedule(
+            max_attempts=settings.max_attempts,
+            first_delay=timedelta(seconds=settings.first_retry_seconds),
+        ),
+        idle_seconds=settings.idle_seconds,
+    )

@@ -6,6 +6,8 @@ They call the same use cases as the HTTP API.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -166,7 +168,35 @@ def _first_admin(slug: str) -> tuple[UUID, UUID] | None:
     return None if row is None else (row[0], row[1])
 
 
+webhooks = AppGroup("webhooks", help="Webhook deliveries.")
+
+
+@webhooks.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def deliver_webhooks(once: bool) -> None:
+    """Send due webhook deliveries, retrying failures with backoff; several may run.
+
+    Without --once it runs until SIGINT or SIGTERM, finishing the attempt in flight.
+    """
+    from service.bootstrap import WebhookSettings, webhook_deliverer
+
+    wiring: Wiring = current_app.extensions["review_service"]
+    deliverer = webhook_deliverer(wiring, WebhookSettings.from_env())
+    try:
+        if once:
+            click.echo(f"Attempted {deliverer.deliver_due()} webhook deliveries.")
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda _signum, _frame: stop.set())
+        click.echo("Delivering webhooks; stop with Ctrl-C.")
+        deliverer.run(stop)
+    finally:
+        deliverer.sender.close()
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(db)
     app.cli.add_command(demo)
     app.cli.add_command(members)
+    app.cli.add_command(webhooks)

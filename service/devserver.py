@@ -1,10 +1,13 @@
-"""The process behind ``make run``: database, migrations, demo data, then gunicorn.
+"""The process behind ``make run``: database, migrations, demo data, then gunicorn and
+one webhook deliverer beside it.
 
 Without ``DATABASE_URL`` it starts an embedded PostgreSQL server with its data in
 ``.data/postgres`` (relative to the current directory, the repository root under make)
-and hands its URL to every child. SIGINT, SIGTERM or SIGHUP, sent to this process or to
-its whole process group, stops gunicorn and the embedded server (only if this process
-started it), then exits.
+and hands its URL to every child. Webhook endpoints on this machine (http://127.0.0.1,
+localhost) are allowed unless ``WEBHOOKS_ALLOW_LOOPBACK`` says otherwise: this is a
+development server. SIGINT, SIGTERM or SIGHUP, sent to this process or to its whole
+process group, stops gunicorn, the deliverer and the embedded server (only if this
+process started it), then exits.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from service.adapters.embedded_postgres import EmbeddedPostgres, start_embedded_
 
 DATA_DIR = Path(".data") / "postgres"
 GUNICORN_STOP_TIMEOUT = 35.0  # gunicorn's graceful timeout is 30 s
+DELIVERER_STOP_TIMEOUT = 15.0  # it finishes the attempt in flight (10 s at most)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -60,10 +64,14 @@ def _log(message: str) -> None:
     print(f"[devserver] {message}", file=sys.stderr, flush=True)
 
 
-def _flask(env: dict[str, str], *args: str) -> None:
+def _flask_command(*args: str) -> list[str]:
     command = [sys.executable, "-m", "flask", "--app", "service.app", *args]
     _log(" ".join(["flask", *command[3:]]))
-    subprocess.run(command, env=env, check=True)  # noqa: S603 - our own interpreter and arguments
+    return command
+
+
+def _flask(env: dict[str, str], *args: str) -> None:
+    subprocess.run(_flask_command(*args), env=env, check=True)  # noqa: S603 - our own interpreter and arguments
 
 
 def _gunicorn_command(env: dict[str, str]) -> Sequence[str]:
@@ -98,8 +106,10 @@ def main() -> int:
         signal.signal(signum, _on_signal)
 
     env = dict(os.environ)
+    env.setdefault("WEBHOOKS_ALLOW_LOOPBACK", "true")
     database: EmbeddedPostgres | None = None
     gunicorn: subprocess.Popen[bytes] | None = None
+    deliverer: subprocess.Popen[bytes] | None = None
     try:
         if not env.get("DATABASE_URL"):
             _log(f"starting embedded PostgreSQL in {DATA_DIR}")
@@ -110,6 +120,7 @@ def main() -> int:
             _log(f"DATABASE_URL={database.url}")
         _flask(env, "db", "upgrade")
         _flask(env, "demo", "seed")
+        deliverer = subprocess.Popen(_flask_command("webhooks", "deliver"), env=env)  # noqa: S603
         gunicorn = subprocess.Popen(_gunicorn_command(env), env=env)  # noqa: S603 - as above
         code = gunicorn.wait()
         _log(f"gunicorn exited with status {code}")
@@ -126,6 +137,8 @@ def main() -> int:
             signal.signal(signum, signal.SIG_IGN)
         if gunicorn is not None:
             _stop_process(gunicorn, GUNICORN_STOP_TIMEOUT)
+        if deliverer is not None:
+            _stop_process(deliverer, DELIVERER_STOP_TIMEOUT)
         if database is not None:
             _log("stopping embedded PostgreSQL")
             database.stop()

@@ -605,4 +605,6 @@ cycle_outcomes = Table(
     ),
 )
 
-TENANT_TABLES = tuple(t.name for t in metadata.sorted_tables if "org_id" in t.c)
+# The webhook tables are declared in their own module, on this metadata: importing
+# them here makes every user of ``metadata`` (migrations' drift test included) see them.
+from service.adapters import webhook_tables as _webhook_tables  # noqa: E402, F401

@@ -31,12 +31,20 @@ from service.adapters.reports import SqlReportQueries
 from service.adapters.review_repositories import SqlReviewRepository
 from service.adapters.structure_repositories import ReportingLinesRepository
 from service.adapters.tenancy import TenantSession, bind
+from service.adapters.webhook_outbox import WebhookOutboxRepository
+from service.adapters.webhook_repositories import WebhookRepository
+from service.adapters.webhook_sender import ResolvingHosts
 from service.domain.errors import PreconditionFailed
 
 
 class SqlUnitOfWork:
-    def __init__(self, session_factory: sessionmaker[TenantSession]) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[TenantSession],
+        webhook_hosts: ResolvingHosts | None = None,
+    ) -> None:
         self.session = session_factory()
+        self.webhook_hosts = webhook_hosts or ResolvingHosts(allow_loopback=False)
 
     # Repositories are made on first use: a request touches two or three of them.
     @cached_property
@@ -114,6 +122,14 @@ class SqlUnitOfWork:
     @cached_property
     def reports(self) -> SqlReportQueries:
         return SqlReportQueries(self.session)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.session)
+
+    @cached_property
+    def webhook_outbox(self) -> WebhookOutboxRepository:
+        return WebhookOutboxRepository(self.session)
 
     def bind_tenant(self, org_id: UUID) -> None:
         bind(self.session, org_id)

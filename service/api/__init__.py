@@ -26,6 +26,7 @@ from service.api.product_roles.routes import blp as product_roles
 from service.api.reports.routes import blp as reports
 from service.api.reviews.routes import blp as reviews
 from service.api.teams.routes import blp as teams
+from service.api.webhooks.routes import blp as webhooks
 
 MODULES = [
     organisations,
@@ -41,6 +42,7 @@ MODULES = [
     feedback,
     reports,
     api_tokens,
+    webhooks,
     audit_events,
 ]
 

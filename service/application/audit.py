@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from service.application import webhook_events
 from service.application.context import Context, require_org_admin
 from service.application.pagination import Page, PageRequest
 from service.application.ports import AuditFilters
@@ -82,18 +83,21 @@ def record(
     org_id: UUID | None = None,
     actor_id: UUID | None = None,
 ) -> None:
-    ctx.uow.audit_log.add(
-        event(
-            ctx,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            action=action,
-            before=before,
-            after=after,
-            org_id=org_id,
-            actor_id=actor_id,
-        )
+    recorded = event(
+        ctx,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        before=before,
+        after=after,
+        org_id=org_id,
+        actor_id=actor_id,
     )
+    ctx.uow.audit_log.add(recorded)
+    # The webhook outbox hook: a change integrators subscribe to is published in this
+    # same transaction (see webhook_events). The CSV import's bulk events bypass it,
+    # and may: an import creates and updates people, it deactivates no one.
+    webhook_events.publish(ctx, recorded)
 
 
 def list_audit_events(ctx: Context, filters: AuditFilters, page: PageRequest) -> Page[AuditEvent]:

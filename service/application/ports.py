@@ -21,6 +21,7 @@ from service.application.cycle_ports import (
 )
 from service.application.pagination import Page, PageRequest
 from service.application.report_ports import ReportQueries
+from service.application.webhook_ports import WebhookHosts, WebhookOutbox, Webhooks
 from service.domain.access import Principal
 from service.domain.audit import AuditEvent
 from service.domain.career import Competency, ProductRole, Team
@@ -382,6 +383,17 @@ class UnitOfWork(Protocol):
 
     @property
     def reports(self) -> ReportQueries: ...
+
+    @property
+    def webhooks(self) -> Webhooks: ...
+
+    @property
+    def webhook_outbox(self) -> WebhookOutbox: ...
+
+    @property
+    def webhook_hosts(self) -> WebhookHosts:
+        """Where this deployment lets webhooks go (set by the composition root)."""
+        ...
 
     def bind_tenant(self, org_id: UUID) -> None: ...
 

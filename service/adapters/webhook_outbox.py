@@ -1,0 +1,188 @@
+"""The webhook outbox: events in, deliveries claimed, attempts recorded."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import insert, select, text, update
+
+from service.adapters.repositories import TenantQueries, page_of
+from service.adapters.tenancy import bind
+from service.adapters.webhook_tables import webhook_attempts, webhook_deliveries, webhook_events
+from service.application.pagination import Page, PageRequest
+from service.application.webhook_ports import DeliveryAttempt, DeliveryRecord, DueDelivery
+from service.domain.webhook_events import WebhookEvent
+from service.domain.webhook_retries import DeliveryStatus, NextStep
+
+# One statement, whatever the number of endpoints, and none of its rows when no
+# active endpoint subscribes: the event row is written only for someone to deliver to.
+# Deliveries fall due at the database's now(), the clock the claim compares with.
+_ENQUEUE = text(
+    """
+    WITH targets AS (
+        SELECT id FROM webhooks
+        WHERE org_id = :org_id AND active AND CAST(:type AS varchar) = ANY(events)
+    ), event AS (
+        INSERT INTO webhook_events (org_id, id, type, payload, created_at)
+        SELECT :org_id, :event_id, :type, CAST(:payload AS jsonb), :created_at
+        WHERE EXISTS (SELECT FROM targets)
+        RETURNING id
+    )
+    INSERT INTO webhook_deliveries
+        (org_id, id, webhook_id, event_id, status, next_attempt_at, created_at)
+    SELECT :org_id, gen_random_uuid(), targets.id, event.id, 'pending', now(), now()
+    FROM targets CROSS JOIN event
+    """
+)
+# Claiming and binding the tenant share one round trip (as resolving a token does).
+_CLAIM = text(
+    "SELECT c.org_id, c.delivery_id, set_config('app.current_org', c.org_id::text, true)"
+    " FROM webhook_claim_due() AS c"
+)
+_DUE = text(
+    """
+    SELECT d.org_id, d.id, d.webhook_id, d.event_id, d.attempts, e.payload,
+           w.url, w.secret, w.previous_secret, w.previous_secret_expires_at
+    FROM webhook_deliveries d
+    JOIN webhooks w ON w.org_id = d.org_id AND w.id = d.webhook_id
+    JOIN webhook_events e ON e.org_id = d.org_id AND e.id = d.event_id
+    WHERE d.org_id = :org_id AND d.id = :delivery_id
+    """
+)
+MAX_ERROR_LENGTH = 500
+_PAYLOAD_ORDER = ("type", "timestamp", "data")
+
+
+def _payload(stored: dict[str, Any]) -> dict[str, Any]:
+    """In the order it was written (JSONB keeps keys shortest first)."""
+    return {k: stored[k] for k in _PAYLOAD_ORDER if k in stored} | stored
+
+
+class WebhookOutboxRepository(TenantQueries):
+    def enqueue(self, org_id: UUID, event_id: UUID, event: WebhookEvent) -> None:
+        self.session.execute(
+            _ENQUEUE,
+            {
+                "org_id": org_id,
+                "event_id": event_id,
+                "type": event.type,
+                "payload": json.dumps(event.payload(), separators=(",", ":")),
+                "created_at": event.timestamp,
+            },
+        )
+
+    def deliveries(
+        self, webhook_id: UUID, status: str | None, page: PageRequest
+    ) -> Page[DeliveryRecord]:
+        d, e = webhook_deliveries.c, webhook_events.c
+        statement = (
+            select(
+                d.id,
+                d.event_id,
+                e.type,
+                e.payload,
+                d.status,
+                d.created_at,
+                d.next_attempt_at,
+                d.delivered_at,
+            )
+            .join_from(
+                webhook_deliveries,
+                webhook_events,
+                (e.org_id == d.org_id) & (e.id == d.event_id),
+            )
+            .where(d.org_id == self.org_id, d.webhook_id == webhook_id)
+            .order_by(d.created_at.desc(), d.id.desc())
+        )
+        if status is not None:
+            statement = statement.where(d.status == status)
+        listed = page_of(self.session, statement, page, lambda row: row)
+        attempts = self._attempts([row.id for row in listed.items])
+        return Page(
+            [
+                DeliveryRecord(
+                    id=row.id,
+                    event_id=row.event_id,
+                    event_type=row.type,
+                    payload=_payload(row.payload),
+                    status=row.status,
+                    created_at=row.created_at,
+                    next_attempt_at=row.next_attempt_at,
+                    delivered_at=row.delivered_at,
+                    attempts=attempts.get(row.id, []),
+                )
+                for row in listed.items
+            ],
+            listed.total,
+        )
+
+    def _attempts(self, delivery_ids: list[UUID]) -> dict[UUID, list[DeliveryAttempt]]:
+        found: dict[UUID, list[DeliveryAttempt]] = defaultdict(list)
+        if not delivery_ids:
+            return found
+        a = webhook_attempts.c
+        rows = self.session.execute(
+            select(webhook_attempts)
+            .where(a.org_id == self.org_id, a.delivery_id.in_(delivery_ids))
+            .order_by(a.delivery_id, a.attempt)
+        )
+        for row in rows:
+            found[row.delivery_id].append(
+                DeliveryAttempt(
+                    row.attempt, row.attempted_at, row.status_code, row.error, row.duration_ms
+                )
+            )
+        return found
+
+    def claim_due(self) -> DueDelivery | None:
+        claimed = self.session.execute(_CLAIM).first()
+        if claimed is None:
+            return None
+        org_id: UUID = claimed.org_id
+        bind(self.session, org_id, already_set=True)
+        row: Any = self.session.execute(
+            _DUE, {"org_id": org_id, "delivery_id": claimed.delivery_id}
+        ).one()
+        return DueDelivery(
+            org_id=row.org_id,
+            id=row.id,
+            webhook_id=row.webhook_id,
+            event_id=row.event_id,
+            url=row.url,
+            secret=row.secret,
+            previous_secret=row.previous_secret,
+            previous_secret_expires_at=row.previous_secret_expires_at,
+            payload=_payload(row.payload),
+            attempts=row.attempts,
+        )
+
+    def record_attempt(self, due: DueDelivery, attempt: DeliveryAttempt, step: NextStep) -> None:
+        error = attempt.error[:MAX_ERROR_LENGTH] if attempt.error else None
+        self.session.execute(
+            insert(webhook_attempts).values(
+                org_id=due.org_id,
+                id=uuid.uuid4(),
+                delivery_id=due.id,
+                attempt=attempt.attempt,
+                attempted_at=attempt.attempted_at,
+                status_code=attempt.status_code,
+                error=error,
+                duration_ms=attempt.duration_ms,
+            )
+        )
+        d = webhook_deliveries.c
+        delivered = step.status is DeliveryStatus.DELIVERED
+        self.session.execute(
+            update(webhook_deliveries)
+            .where(d.org_id == due.org_id, d.id == due.id)
+            .values(
+                status=step.status.value,
+                attempts=attempt.attempt,
+                next_attempt_at=step.next_attempt_at,
+                delivered_at=attempt.attempted_at if delivered else None,
+            )
+        )

@@ -1,0 +1,144 @@
+"""Sending webhooks: signed the Standard Webhooks way, bounded in time, and only to
+addresses this deployment allows.
+
+The address rule is checked where the connection is made, on the very addresses
+connected to: a host that resolved to a public address when the endpoint was
+registered and resolves to an internal one now (DNS rebinding) is refused. No
+proxy from the environment, no redirects followed (a redirect is a failed attempt).
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import time
+import typing
+from datetime import datetime
+
+import httpcore
+import httpx
+from standardwebhooks import Webhook as Signer
+
+from service.application.webhook_ports import OutgoingMessage, SendResult
+from service.domain.errors import Invalid
+from service.domain.webhooks import address_refusal, parse_endpoint_url
+
+USER_AGENT = "perf-review-webhooks/1.0"
+
+
+class ResolvingHosts:
+    """DNS through the system resolver, and the deployment's loopback rule."""
+
+    def __init__(self, *, allow_loopback: bool) -> None:
+        self._allow_loopback = allow_loopback
+
+    @property
+    def allow_loopback(self) -> bool:
+        return self._allow_loopback
+
+    def addresses(self, host: str, port: int) -> list[str]:
+        try:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return []
+        return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+class AddressRefused(httpcore.ConnectError):
+    """The host resolves to an address webhooks may not reach."""
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    def __init__(self, hosts: ResolvingHosts) -> None:
+        self.hosts = hosts
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = self.hosts.addresses(host, port)
+        if not addresses:
+            raise AddressRefused(f"{host} does not resolve.")
+        for address in addresses:
+            refusal = address_refusal(address, allow_loopback=self.hosts.allow_loopback)
+            if refusal is not None:
+                raise AddressRefused(refusal)
+        failure: httpcore.ConnectError | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as error:
+                failure = error
+        assert failure is not None
+        raise failure
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    def __init__(self, hosts: ResolvingHosts) -> None:
+        super().__init__(trust_env=False)
+        # httpx builds its pool without a way to pass a network backend: replace it.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=10,
+            max_keepalive_connections=5,
+            network_backend=GuardedBackend(hosts),
+        )
+
+
+def signed_headers(message: OutgoingMessage, now: datetime) -> dict[str, str]:
+    """``webhook-signature`` carries one ``v1,<base64 HMAC-SHA256>`` per secret (the
+    previous one too during a rotation's grace period); a receiver accepts any."""
+    signatures = [
+        Signer(secret).sign(msg_id=message.message_id, timestamp=now, data=message.body)
+        for secret in message.secrets
+    ]
+    return {
+        "webhook-id": message.message_id,
+        "webhook-timestamp": str(math.floor(now.timestamp())),
+        "webhook-signature": " ".join(signatures),
+        "content-type": "application/json",
+    }
+
+
+class HttpWebhookSender:
+    def __init__(self, hosts: ResolvingHosts, *, timeout_seconds: float) -> None:
+        self.hosts = hosts
+        self.client = httpx.Client(
+            transport=GuardedTransport(hosts),
+            timeout=httpx.Timeout(timeout_seconds),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"user-agent": USER_AGENT},
+        )
+
+    def send(self, message: OutgoingMessage, now: datetime) -> SendResult:
+        started = time.monotonic()
+
+        def result(status_code: int | None, error: str | None) -> SendResult:
+            return SendResult(status_code, error, round((time.monotonic() - started) * 1000))
+
+        try:
+            parse_endpoint_url(message.url, allow_loopback=self.hosts.allow_loopback)
+            with self.client.stream(
+                "POST",
+                message.url,
+                content=message.body.encode(),
+                headers=signed_headers(message, now),
+            ) as response:
+                # Only the status matters; the body is never read.
+                return result(response.status_code, None)
+        except Invalid as refused:
+            return result(None, f"refused: {'; '.join(refused.errors.get('url', []))}")
+        except httpx.TimeoutException as error:
+            return result(None, f"timeout ({type(error).__name__})")
+        except httpx.HTTPError as error:
+            return result(None, f"{type(error).__name__}: {error}")
+        except Exception as error:  # whatever a receiver does, the worker goes on
+            return result(None, f"{type(error).__name__}: {error}")
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from service.api.base import Schema
+from service.domain.webhook_retries import DeliveryStatus
+from service.domain.webhooks import DEFAULT_SECRET_GRACE, EVENT_TYPES, MAX_URL_LENGTH
+
+URL_RULES = (
+    "HTTPS only; no user name or password in it; its host must resolve to public "
+    "addresses only (private, loopback, link-local and reserved ones are refused, here "
+    "and again at every delivery)."
+)
+MAX_GRACE_SECONDS = 7 * 24 * 3600
+
+
+class WebhookSchema(Schema):
+    id = ma.fields.UUID(dump_only=True)
+    url = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_URL_LENGTH),
+        metadata={"description": f"Where events are POSTed. {URL_RULES}"},
+    )
+    events = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(EVENT_TYPES)),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "The event types to receive: " + ", ".join(EVENT_TYPES)},
+    )
+    description = ma.fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=500)
+    )
+    active = ma.fields.Boolean(
+        load_default=True,
+        metadata={
+            "description": "Inactive endpoints get no new events, and their pending "
+            "deliveries wait until they are active again."
+        },
+    )
+    previous_secret_expires_at = ma.fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "After a rotation, messages are signed with the previous "
+            "secret too until this time."
+        },
+    )
+    created_at = ma.fields.DateTime(dump_only=True)
+    updated_at = ma.fields.DateTime(dump_only=True)
+
+
+class WebhookPatchSchema(Schema):
+    url = ma.fields.String(validate=validate.Length(min=1, max=MAX_URL_LENGTH))
+    events = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(EVENT_TYPES)), validate=validate.Length(min=1)
+    )
+    description = ma.fields.String(allow_none=True, validate=validate.Length(max=500))
+    active = ma.fields.Boolean()
+
+
+class WebhookWithSecretSchema(WebhookSchema):
+    secret = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "description": "The signing secret (`whsec_` and base64), shown only in this "
+            "answer. The service keeps it retrievable, not hashed, because it signs every "
+            "message with it; it never appears in any other answer."
+        },
+    )
+
+
+class RotateSecretSchema(Schema):
+    grace_period_seconds = ma.fields.Integer(
+        load_default=int(DEFAULT_SECRET_GRACE.total_seconds()),
+        validate=validate.Range(min=0, max=MAX_GRACE_SECONDS),
+        metadata={
+            "description": "How long messages are signed with the previous secret too "
+            "(default 24 hours; 0 retires it at once)."
+        },
+    )
+
+
+class DeliveryQuerySchema(Schema):
+    status = ma.fields.String(validate=validate.OneOf([s.value for s in DeliveryStatus]))
+
+
+class AttemptSchema(Schema):
+    attempt = ma.fields.Integer(metadata={"description": "1 for the first."})
+    attempted_at = ma.fields.DateTime()
+    status_code = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The receiver's answer; null when none."}
+    )
+    error = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "Why no answer came (a timeout, a refused address...)."},
+    )
+    duration_ms = ma.fields.Integer()
+
+
+class DeliverySchema(Schema):
+    id = ma.fields.UUID()
+    event_id = ma.fields.UUID(metadata={"description": "Sent as `webhook-id`."})
+    event_type = ma.fields.String()
+    payload = ma.fields.Dict(metadata={"description": "The body sent: type, timestamp, data."})
+    status = ma.fields.String(
+        metadata={"description": "pending (to be tried at next_attempt_at), delivered or failed."}
+    )
+    created_at = ma.fields.DateTime()
+    next_attempt_at = ma.fields.DateTime(allow_none=True)
+    delivered_at = ma.fields.DateTime(allow_none=True)
+    attempts = ma.fields.List(ma.fields.Nested(AttemptSchema))

@@ -1,0 +1,131 @@
+"""What webhooks need from the outside world: storage, an outbox, DNS and HTTP."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from service.application.pagination import Page, PageRequest
+from service.domain.webhook_events import WebhookEvent
+from service.domain.webhook_retries import NextStep
+from service.domain.webhooks import Webhook
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    attempt: int
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One event on its way to one endpoint, with every attempt so far."""
+
+    id: UUID
+    event_id: UUID
+    event_type: str
+    payload: dict[str, Any]
+    status: str
+    created_at: datetime
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    attempts: list[DeliveryAttempt] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A claimed delivery, locked for this transaction, with what sending it needs."""
+
+    org_id: UUID
+    id: UUID
+    webhook_id: UUID
+    event_id: UUID
+    url: str
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    url: str
+    message_id: str
+    body: str
+    secrets: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Webhooks(Protocol):
+    def add(self, webhook: Webhook) -> None: ...
+
+    def get(self, webhook_id: UUID) -> Webhook | None: ...
+
+    def save(self, webhook: Webhook) -> None:
+        """Write the changed endpoint if its version is still the one read (else
+        ``PreconditionFailed``), and move the version on."""
+        ...
+
+    def delete(self, webhook: Webhook) -> None:
+        """With its deliveries and their attempts."""
+        ...
+
+    def list(self, page: PageRequest) -> Page[Webhook]: ...
+
+
+class WebhookOutbox(Protocol):
+    def enqueue(self, org_id: UUID, event_id: UUID, event: WebhookEvent) -> None:
+        """One delivery per active endpoint of the organisation subscribed to the
+        event's type, in the current transaction; nothing when there is none."""
+        ...
+
+    def deliveries(
+        self, webhook_id: UUID, status: str | None, page: PageRequest
+    ) -> Page[DeliveryRecord]: ...
+
+    def claim_due(self) -> DueDelivery | None:
+        """The next due delivery of any organisation, locked until the transaction
+        ends (others skip it), its organisation bound as the tenant."""
+        ...
+
+    def record_attempt(
+        self, due: DueDelivery, attempt: DeliveryAttempt, step: NextStep
+    ) -> None: ...
+
+
+class WebhookHosts(Protocol):
+    """Where this deployment lets webhooks go."""
+
+    @property
+    def allow_loopback(self) -> bool: ...
+
+    def addresses(self, host: str, port: int) -> builtins.list[str]:
+        """Every address the host resolves to; empty when it does not resolve."""
+        ...
+
+
+class WebhookSender(Protocol):
+    def send(self, message: OutgoingMessage, now: datetime) -> SendResult:
+        """POST the signed message; never raises for the receiver's faults."""
+        ...
+
+    def close(self) -> None:
+        """Let go of open connections."""
+        ...

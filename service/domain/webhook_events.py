@@ -1,0 +1,123 @@
+"""Which changes integrators hear about, and what the message says.
+
+Every change a webhook announces is already written to the audit log, so the audit
+event is the source: its entity and action name the webhook event, its before and
+after give the data. The data is chosen field by field, never copied whole: no
+secret, and nothing that would undo review anonymity (a peer or upward review's
+message names no reviewer, and no review's content leaves the service: receivers
+read it through the API, under its visibility rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from service.domain.cycle import ReviewType
+
+#: (audit entity type, audit action) -> the webhook event it publishes.
+PUBLISHED: Mapping[tuple[str, str], str] = {
+    ("review_cycle", "launched"): "cycle.launched",
+    ("review_cycle", "calibrating"): "cycle.calibrating",
+    ("review_cycle", "released"): "cycle.released",
+    ("review", "submitted"): "review.submitted",
+    ("cycle_participant", "calibrated"): "calibration.changed",
+    ("member", "deactivated"): "member.deactivated",
+}
+#: Review types whose reviewer the reviewee knows anyway.
+ATTRIBUTED_REVIEWS = frozenset({ReviewType.SELF.value, ReviewType.MANAGER.value})
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What the audit log says about one change."""
+
+    entity_type: str
+    entity_id: UUID
+    action: str
+    actor_id: UUID | None
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    type: str
+    timestamp: datetime
+    data: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        """The message body, as the Standard Webhooks payload structure has it."""
+        return {"type": self.type, "timestamp": self.timestamp.isoformat(), "data": self.data}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _pick(source: Mapping[str, Any] | None, *keys: str) -> dict[str, Any]:
+    source = source or {}
+    return {key: source.get(key) for key in keys}
+
+
+def _cycle(change: Change) -> dict[str, Any]:
+    data = {
+        "cycle_id": str(change.entity_id),
+        "state": (change.after or {}).get("state"),
+        "previous_state": (change.before or {}).get("state"),
+        "actor_id": _text(change.actor_id),
+    }
+    if change.action == "launched":
+        data |= _pick(change.after, "participants", "reviews")
+    return data
+
+
+def _review(change: Change) -> dict[str, Any]:
+    after = change.after or {}
+    data: dict[str, Any] = {"review_id": str(change.entity_id)}
+    data |= _pick(after, "cycle_id", "reviewee_id", "type", "status")
+    if after.get("type") in ATTRIBUTED_REVIEWS:
+        data["reviewer_id"] = _text(change.actor_id)  # the author is the one submitting
+    return data
+
+
+def _calibration(change: Change) -> dict[str, Any]:
+    # The calibration note stays in the service: free text about a person.
+    return {
+        "participant_id": str(change.entity_id),
+        **_pick(change.after, "cycle_id", "member_id", "ratings"),
+        "actor_id": _text(change.actor_id),
+    }
+
+
+def _member(change: Change) -> dict[str, Any]:
+    return {
+        "member_id": str(change.entity_id),
+        **_pick(change.after, "email", "name", "status"),
+        "actor_id": _text(change.actor_id),
+    }
+
+
+_DATA = {
+    "cycle.launched": _cycle,
+    "cycle.calibrating": _cycle,
+    "cycle.released": _cycle,
+    "review.submitted": _review,
+    "calibration.changed": _calibration,
+    "member.deactivated": _member,
+}
+
+
+def published_type(entity_type: str, action: str) -> str | None:
+    return PUBLISHED.get((entity_type, action))
+
+
+def webhook_event_of(change: Change, at: datetime) -> WebhookEvent | None:
+    """The webhook event a change publishes, or None when it publishes none."""
+    event_type = published_type(change.entity_type, change.action)
+    if event_type is None:
+        return None
+    return WebhookEvent(event_type, at, _DATA[event_type](change))

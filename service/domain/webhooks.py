@@ -1,0 +1,145 @@
+"""Webhook endpoints: where an organisation wants its events, and where it may not.
+
+The signing secret follows the Standard Webhooks format (``whsec_`` and base64 of
+random bytes). It must be kept retrievable, not hashed: the deliverer signs every
+message with it. A rotation keeps the previous secret signing beside the new one
+for a grace period, so a receiver can switch over without dropping a message.
+
+The URL rules guard against server-side request forgery: an endpoint is called by
+our servers, so it must not point into our own network.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from service.domain.errors import Invalid
+from service.domain.tenancy import TenantOwned
+
+EVENT_TYPES = (
+    "cycle.launched",
+    "review.submitted",
+    "cycle.calibrating",
+    "cycle.released",
+    "calibration.changed",
+    "member.deactivated",
+)
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
+SECRET_BYTES = 32
+DEFAULT_SECRET_GRACE = timedelta(hours=24)
+MAX_URL_LENGTH = 2000
+#: Host names that mean this machine, for development set-ups that allow loopback.
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def new_signing_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+@dataclass(eq=False)
+class Webhook(TenantOwned):
+    org_id: UUID
+    id: UUID
+    url: str
+    events: list[str]
+    secret: str
+    description: str | None = None
+    active: bool = True
+    previous_secret: str | None = None
+    previous_secret_expires_at: datetime | None = None
+    version: int = 1
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def rotate_secret(self, now: datetime, grace: timedelta) -> str:
+        """A new secret; the current one keeps signing too until ``now + grace``."""
+        keep = grace > timedelta(0)
+        self.previous_secret = self.secret if keep else None
+        self.previous_secret_expires_at = now + grace if keep else None
+        self.secret = new_signing_secret()
+        return self.secret
+
+
+def signing_secrets(
+    secret: str, previous: str | None, previous_expires_at: datetime | None, now: datetime
+) -> list[str]:
+    """The secrets a message is signed with now: the current one, and the previous
+    one while its grace period lasts (a receiver accepts any matching signature)."""
+    keys = [secret]
+    if previous and previous_expires_at is not None and previous_expires_at > now:
+        keys.append(previous)
+    return keys
+
+
+def normalise_events(events: list[str]) -> list[str]:
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if unknown or not events:
+        message = f"Unknown event types: {', '.join(unknown)}." if unknown else "Choose one."
+        raise Invalid("The events are not valid.", {"events": [message]})
+    return [e for e in EVENT_TYPES if e in set(events)]
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointUrl:
+    """A syntactically acceptable endpoint URL and the host to resolve."""
+
+    url: str
+    host: str
+    port: int
+    loopback_name: bool = False
+
+
+def _refuse(message: str) -> Invalid:
+    return Invalid("The URL is not allowed.", {"url": [message]})
+
+
+def parse_endpoint_url(url: str, *, allow_loopback: bool) -> EndpointUrl:
+    """HTTPS only, no credentials in the URL; plain HTTP only to this machine, and
+    only where the deployment allows loopback (development and tests)."""
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise _refuse(f"Use at most {MAX_URL_LENGTH} characters.")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise _refuse("Encode spaces and control characters in the URL.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise _refuse("This is not a valid URL.") from None
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in {"https", "http"} or not host:
+        raise _refuse("Use an absolute https:// URL.")
+    if "@" in parts.netloc:
+        raise _refuse(
+            "A user name or password in the URL is not allowed; authenticate "
+            "the sender by the webhook signature instead."
+        )
+    if parts.fragment:
+        raise _refuse("A fragment (#...) is never sent; remove it.")
+    loopback_name = host in LOOPBACK_NAMES
+    if parts.scheme == "http" and not (allow_loopback and loopback_name):
+        raise _refuse("Use https://; plain http:// is not allowed.")
+    default_port = 443 if parts.scheme == "https" else 80
+    return EndpointUrl(url, host, port or default_port, loopback_name)
+
+
+def address_refusal(address: str, *, allow_loopback: bool) -> str | None:
+    """Why an address may not be called (None when it may): only public addresses,
+    and loopback where the deployment allows it."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return f"{address} is not an IP address."
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback and allow_loopback:
+        return None
+    if not ip.is_global or ip.is_multicast:
+        return "The host resolves to a private, loopback, link-local or reserved address."
+    return None

@@ -1,0 +1,177 @@
+"""The outbox against PostgreSQL: same transaction as the change, claims that skip
+each other, and the command line that runs the deliverer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+
+from tests.integration.conftest import REQUEST_ROLE, conninfo
+from tests.support.api import Org, OrgFactory, expect
+from tests.support.webhooks import (
+    WEBHOOKS,
+    local_deliverer,
+    loopback_app,
+    owner_connection,
+    receiver,
+)
+
+NOBODY = "http://127.0.0.1:9/hooks"  # the discard port: nothing listens
+
+
+@pytest.fixture(scope="module")
+def dev_app(owner_url: str) -> Iterator[Flask]:
+    with loopback_app(owner_url) as app:
+        yield app
+
+
+@pytest.fixture
+def org(dev_app: Flask) -> Org:
+    return OrgFactory(dev_app.test_client()).create()
+
+
+def _register(org: Org, url: str) -> str:
+    body = {"url": url, "events": ["member.deactivated"]}
+    webhook_id: str = expect(org.admin.api.post(WEBHOOKS, json=body), 201)["id"]
+    return webhook_id
+
+
+def _deliveries(org: Org, webhook_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = expect(
+        org.admin.api.get(f"{WEBHOOKS}/{webhook_id}/deliveries?page_size=100"), 200
+    )
+    return found
+
+
+def _pause(org: Org, webhook_id: str) -> None:
+    expect(org.admin.api.patch(f"{WEBHOOKS}/{webhook_id}", json={"active": False}), 200)
+
+
+def _wait_for_a_lock_wait(watcher: psycopg.Connection) -> None:
+    for _ in range(200):
+        row = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).fetchone()
+        if row and row[0]:
+            return
+        time.sleep(0.05)
+    pytest.fail("the request never waited for the lock")
+
+
+def test_a_change_rolled_back_at_commit_leaves_nothing_in_the_outbox(
+    org: Org, owner_url: str
+) -> None:
+    webhook_id = _register(org, NOBODY)
+    person = org.add_member()
+    deactivate = f"/api/v1/members/{person.id}/deactivate"
+    answers: list[Any] = []
+    with owner_connection(owner_url) as watcher, psycopg.connect(conninfo(owner_url)) as locker:
+        # The request writes its outbox rows, then waits for the member's row at commit;
+        # meanwhile the member changes: its write is stale (412) and all of it rolls back.
+        locker.execute("SELECT 1 FROM members WHERE id = %s FOR UPDATE", (person.id,))
+        request = threading.Thread(target=lambda: answers.append(org.admin.api.post(deactivate)))
+        request.start()
+        _wait_for_a_lock_wait(watcher)
+        locker.execute("UPDATE members SET version = version + 1 WHERE id = %s", (person.id,))
+        locker.commit()
+        request.join(30)
+        assert expect(answers[0], 412)["code"] == 412
+        events = watcher.execute(
+            "SELECT count(*) FROM webhook_events WHERE org_id = %s", (org.id,)
+        ).fetchone()
+    assert events == (0,)
+    assert _deliveries(org, webhook_id) == []
+    expect(org.admin.api.post(deactivate), 200)  # the same change, committed, is published
+    assert len(_deliveries(org, webhook_id)) == 1
+    _pause(org, webhook_id)
+
+
+def test_a_claimed_delivery_is_skipped_by_concurrent_claims(org: Org, owner_url: str) -> None:
+    webhook_id = _register(org, NOBODY)
+    for _ in range(2):
+        expect(org.admin.api.post(f"/api/v1/members/{org.add_member().id}/deactivate"), 200)
+    claims = []
+    with (
+        psycopg.connect(conninfo(owner_url)) as first,
+        psycopg.connect(conninfo(owner_url)) as second,
+    ):
+        for connection in (first, second):
+            connection.execute(f"SET ROLE {REQUEST_ROLE}")
+            cursor = connection.execute("SELECT * FROM webhook_claim_due()")
+            assert [c.name for c in cursor.description or []] == ["org_id", "delivery_id"]
+            claims.append(cursor.fetchone())
+            # Without a tenant the request role still sees no delivery itself.
+            assert connection.execute("SELECT count(*) FROM webhook_deliveries").fetchone() == (0,)
+        first.rollback()
+        second.rollback()
+    assert claims[0] is not None
+    assert claims[0] != claims[1]
+    _pause(org, webhook_id)
+
+
+def test_two_deliverers_never_send_the_same_delivery(dev_app: Flask, org: Org) -> None:
+    deliverers = [local_deliverer(dev_app) for _ in range(2)]
+    counts = [0, 0]
+    start = threading.Barrier(2)
+
+    def work(index: int) -> None:
+        start.wait()
+        counts[index] = deliverers[index].deliver_due()
+
+    with receiver(delay=0.3) as rx:
+        webhook_id = _register(org, rx.url)
+        for _ in range(6):
+            expect(org.admin.api.post(f"/api/v1/members/{org.add_member().id}/deactivate"), 200)
+        workers = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+    sent = [r.headers["webhook-id"] for r in rx.received]
+    deliveries = _deliveries(org, webhook_id)
+    assert sorted(sent) == sorted(d["event_id"] for d in deliveries)  # each exactly once
+    assert len(set(sent)) == 6
+    assert all(d["status"] == "delivered" and len(d["attempts"]) == 1 for d in deliveries)
+    assert all(counts), counts  # both were delivering, at the same time
+
+
+def test_a_paused_endpoints_pending_deliveries_wait(dev_app: Flask, org: Org) -> None:
+    with receiver() as rx:
+        webhook_id = _register(org, rx.url)
+        expect(org.admin.api.post(f"/api/v1/members/{org.add_member().id}/deactivate"), 200)
+        _pause(org, webhook_id)
+        local_deliverer(dev_app).deliver_due()
+        assert rx.received == []
+        expect(org.admin.api.patch(f"{WEBHOOKS}/{webhook_id}", json={"active": True}), 200)
+        local_deliverer(dev_app).deliver_due()
+    assert len(rx.received) == 1
+    assert [d["status"] for d in _deliveries(org, webhook_id)] == ["delivered"]
+
+
+def test_the_command_line_delivers_what_is_due(dev_app: Flask, org: Org, owner_url: str) -> None:
+    with owner_connection(owner_url) as owner:
+        # The command's own sender may call public addresses: make sure none is due.
+        due = owner.execute(
+            "SELECT w.url FROM webhook_deliveries d"
+            " JOIN webhooks w ON w.org_id = d.org_id AND w.id = d.webhook_id"
+            " WHERE d.status = 'pending' AND w.active AND w.url NOT LIKE 'http://127.0.0.1:%'"
+        ).fetchall()
+    assert due == []
+    with receiver() as rx:
+        webhook_id = _register(org, rx.url)
+        expect(org.admin.api.post(f"/api/v1/members/{org.add_member().id}/deactivate"), 200)
+        result = dev_app.test_cli_runner().invoke(
+            args=["webhooks", "deliver", "--once"],
+            env={"WEBHOOKS_ALLOW_LOOPBACK": "true", "WEBHOOKS_TIMEOUT_SECONDS": "5"},
+        )
+    assert result.exit_code == 0, result.output
+    assert "webhook deliveries" in result.output
+    assert len(rx.received) == 1
+    assert [d["status"] for d in _deliveries(org, webhook_id)] == ["delivered"]

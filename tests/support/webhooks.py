@@ -1,0 +1,154 @@
+"""Webhooks in tests: a receiver on 127.0.0.1, signature checks written from the
+Standard Webhooks specification (not the service's code), and a deliverer that can
+reach nothing but this machine."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import psycopg
+from flask import Flask
+from sqlalchemy.engine import make_url
+
+from service.adapters.webhook_sender import HttpWebhookSender, ResolvingHosts
+from service.app import create_app
+from service.application.webhook_delivery import Deliverer
+from service.bootstrap import WebhookSettings, webhook_deliverer
+
+WEBHOOKS = "/api/v1/webhooks"
+#: A public address, written as an IP so that no DNS is needed; never called in tests.
+PUBLIC_URL = "https://93.184.216.34/hooks"
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """Answers every POST with ``status`` after ``delay`` seconds, and keeps it."""
+
+    status: int = 200
+    delay: float = 0.0
+    received: list[Received] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+
+@contextmanager
+def receiver(status: int = 200, delay: float = 0.0) -> Iterator[Receiver]:
+    state = Receiver(status, delay)
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            time.sleep(state.delay)
+            with lock:
+                state.received.append(
+                    Received({k.lower(): v for k, v in self.headers.items()}, body)
+                )
+            self.send_response(state.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def signature_matches(secret: str, received: Received) -> bool:
+    """``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``, keyed with the base64
+    part of the secret, among the space-separated signatures."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    headers = received.headers
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + received.body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    given = [s.split(",", 1)[1] for s in headers["webhook-signature"].split(" ") if "," in s]
+    return any(hmac.compare_digest(expected, s) for s in given)
+
+
+class LoopbackOnlyHosts(ResolvingHosts):
+    """Resolves only to loopback addresses: whatever other tests left in the outbox, a
+    test deliverer never sends a packet off this machine."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_loopback=True)
+
+    def addresses(self, host: str, port: int) -> list[str]:
+        found = super().addresses(host, port)
+        return [a for a in found if ipaddress.ip_address(a.split("%")[0]).is_loopback]
+
+
+def local_deliverer(app: Flask, **settings: Any) -> Deliverer:
+    wired = webhook_deliverer(
+        app.extensions["review_service"],
+        WebhookSettings(allow_loopback=True, timeout_seconds=5, **settings),
+    )
+    return Deliverer(
+        unit_of_work=wired.unit_of_work,
+        sender=HttpWebhookSender(LoopbackOnlyHosts(), timeout_seconds=5),
+        schedule=wired.schedule,
+        idle_seconds=0.05,
+    )
+
+
+@contextmanager
+def loopback_app(owner_url: str) -> Iterator[Flask]:
+    """The API as a development set-up runs it: http://127.0.0.1 endpoints allowed."""
+    app = create_app(
+        {
+            "DATABASE_URL": owner_url,
+            "FAST_PASSWORD_HASHING": "true",
+            "LOG_LEVEL": "WARNING",
+            "WEBHOOKS_ALLOW_LOOPBACK": "true",
+            "PATH": os.environ.get("PATH", ""),
+        }
+    )
+    app.config["TESTING"] = True
+    try:
+        yield app
+    finally:
+        app.extensions["review_engine"].dispose()
+
+
+@contextmanager
+def owner_connection(owner_url: str) -> Iterator[psycopg.Connection]:
+    url = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as connection:
+        yield connection
+
+
+def make_due(owner: psycopg.Connection, delivery_id: str) -> None:
+    """Skip the backoff wait (the schedule itself is checked before)."""
+    owner.execute(
+        "UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 second'"
+        " WHERE id = %s AND status = 'pending'",
+        (delivery_id,),
+    )
