@@ -42,6 +42,7 @@ class WebhookSettings:
     first_retry_seconds: float = 30.0
     timeout_seconds: float = 10.0
     idle_seconds: float = 1.0
+    retention_days: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebhookSettings:
@@ -52,6 +53,7 @@ class WebhookSettings:
             first_retry_seconds=float(env.get("WEBHOOKS_FIRST_RETRY_SECONDS", "30")),
             timeout_seconds=float(env.get("WEBHOOKS_TIMEOUT_SECONDS", "10")),
             idle_seconds=float(env.get("WEBHOOKS_IDLE_SECONDS", "1")),
+            retention_days=float(env.get("WEBHOOKS_RETENTION_DAYS", "30")),
         )
 
 
@@ -160,4 +162,5 @@ def webhook_deliverer(wiring: Wiring, settings: WebhookSettings) -> Deliverer:
             first_delay=timedelta(seconds=settings.first_retry_seconds),
         ),
         idle_seconds=settings.idle_seconds,
+        retention=timedelta(days=settings.retention_days),
     )

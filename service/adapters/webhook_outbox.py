@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +40,8 @@ _ENQUEUE = text(
     """
 )
 # Claiming and binding the tenant share one round trip (as resolving a token does).
+# Across organisations, finished rows only (migration 0008): before any tenant is bound.
+_PRUNE = text("SELECT webhook_prune(:before)")
 _CLAIM = text(
     "SELECT c.org_id, c.delivery_id, set_config('app.current_org', c.org_id::text, true)"
     " FROM webhook_claim_due() AS c"
@@ -159,6 +162,10 @@ class WebhookOutboxRepository(TenantQueries):
             payload=_payload(row.payload),
             attempts=row.attempts,
         )
+
+    def prune(self, before: datetime) -> int:
+        removed = self.session.execute(_PRUNE, {"before": before}).scalar_one()
+        return int(removed)
 
     def record_attempt(self, due: DueDelivery, attempt: DeliveryAttempt, step: NextStep) -> None:
         error = attempt.error[:MAX_ERROR_LENGTH] if attempt.error else None

@@ -99,6 +99,12 @@ webhook_deliveries = Table(
         "next_attempt_at",
         postgresql_where=text("status = 'pending'"),
     ),
+    # The retention prune (migration 0008): finished deliveries by age.
+    Index(
+        "ix_webhook_deliveries_created_at_finished",
+        "created_at",
+        postgresql_where=text("status <> 'pending'"),
+    ),
 )
 
 webhook_attempts = Table(

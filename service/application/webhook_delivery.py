@@ -14,7 +14,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from service.application.context import utc_now
 from service.application.ports import UnitOfWork
@@ -54,6 +54,9 @@ class Deliverer:
     idle_seconds: float = 1.0
     clock: Callable[[], datetime] = utc_now
     spread: Callable[[], float] = _spread
+    #: Finished deliveries older than this leave the outbox; checked every prune period.
+    retention: timedelta = timedelta(days=30)
+    prune_every: timedelta = timedelta(hours=1)
 
     def deliver_next(self) -> bool:
         """Attempt the next due delivery, if any; False when none is due."""
@@ -99,10 +102,27 @@ class Deliverer:
             count += 1
         return count
 
+    def prune(self) -> int:
+        """Finished deliveries older than the retention leave the outbox; how many."""
+        uow = self.unit_of_work()
+        try:
+            removed = uow.webhook_outbox.prune(self.clock() - self.retention)
+            uow.commit()
+        finally:
+            uow.close()
+        if removed:
+            log.info("webhook outbox pruned", extra={"deliveries_removed": removed})
+        return removed
+
     def run(self, stop: threading.Event) -> None:
-        """Until ``stop`` is set: deliver what is due, sleep briefly when idle."""
+        """Until ``stop`` is set: deliver what is due, sleep briefly when idle, and
+        prune the outbox once a prune period (several deliverers may: it is idempotent)."""
+        pruned_at: datetime | None = None
         while not stop.is_set():
             try:
+                if pruned_at is None or self.clock() - pruned_at >= self.prune_every:
+                    self.prune()
+                    pruned_at = self.clock()
                 delivered = self.deliver_due(stop)
             except Exception:  # the database away, say: keep the worker alive
                 log.exception("webhook delivery failed; trying again shortly")

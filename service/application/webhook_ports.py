@@ -109,6 +109,11 @@ class WebhookOutbox(Protocol):
         self, due: DueDelivery, attempt: DeliveryAttempt, step: NextStep
     ) -> None: ...
 
+    def prune(self, before: datetime) -> int:
+        """Delete finished deliveries created before ``before`` (never within the last
+        day), with their attempts and events left without a delivery; how many."""
+        ...
+
 
 class WebhookHosts(Protocol):
     """Where this deployment lets webhooks go."""
