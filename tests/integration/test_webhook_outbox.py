@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -15,31 +14,18 @@ from flask import Flask
 from tests.integration.conftest import REQUEST_ROLE, conninfo
 from tests.support.api import Org, OrgFactory, expect
 from tests.support.webhooks import (
+    NOBODY,
     WEBHOOKS,
     local_deliverer,
-    loopback_app,
     owner_connection,
     receiver,
+    register,
 )
-
-NOBODY = "http://127.0.0.1:9/hooks"  # the discard port: nothing listens
-
-
-@pytest.fixture(scope="module")
-def dev_app(owner_url: str) -> Iterator[Flask]:
-    with loopback_app(owner_url) as app:
-        yield app
 
 
 @pytest.fixture
 def org(dev_app: Flask) -> Org:
     return OrgFactory(dev_app.test_client()).create()
-
-
-def _register(org: Org, url: str) -> str:
-    body = {"url": url, "events": ["member.deactivated"]}
-    webhook_id: str = expect(org.admin.api.post(WEBHOOKS, json=body), 201)["id"]
-    return webhook_id
 
 
 def _deliveries(org: Org, webhook_id: str) -> list[dict[str, Any]]:
@@ -68,7 +54,7 @@ def _wait_for_a_lock_wait(watcher: psycopg.Connection) -> None:
 def test_a_change_rolled_back_at_commit_leaves_nothing_in_the_outbox(
     org: Org, owner_url: str
 ) -> None:
-    webhook_id = _register(org, NOBODY)
+    webhook_id = register(org, NOBODY)
     person = org.add_member()
     deactivate = f"/api/v1/members/{person.id}/deactivate"
     answers: list[Any] = []
@@ -94,7 +80,7 @@ def test_a_change_rolled_back_at_commit_leaves_nothing_in_the_outbox(
 
 
 def test_a_claimed_delivery_is_skipped_by_concurrent_claims(org: Org, owner_url: str) -> None:
-    webhook_id = _register(org, NOBODY)
+    webhook_id = register(org, NOBODY)
     for _ in range(2):
         expect(org.admin.api.post(f"/api/v1/members/{org.add_member().id}/deactivate"), 200)
     claims = []
@@ -126,7 +112,7 @@ def test_two_deliverers_never_send_the_same_delivery(dev_app: Flask, org: Org) -
         counts[index] = deliverers[index].deliver_due()
 
     with receiver(delay=0.3) as rx:
-        webhook_id = _register(org, rx.url)
+        webhook_id = register(org, rx.url)
         for _ in range(6):
             expect(org.admin.api.post(f"/api/v1/members/{org.add_member().id}/deactivate"), 200)
         workers = [threading.Thread(target=work, args=(i,)) for i in range(2)]
@@ -144,7 +130,7 @@ def test_two_deliverers_never_send_the_same_delivery(dev_app: Flask, org: Org) -
 
 def test_a_paused_endpoints_pending_deliveries_wait(dev_app: Flask, org: Org) -> None:
     with receiver() as rx:
-        webhook_id = _register(org, rx.url)
+        webhook_id = register(org, rx.url)
         expect(org.admin.api.post(f"/api/v1/members/{org.add_member().id}/deactivate"), 200)
         _pause(org, webhook_id)
         local_deliverer(dev_app).deliver_due()
@@ -165,7 +151,7 @@ def test_the_command_line_delivers_what_is_due(dev_app: Flask, org: Org, owner_u
         ).fetchall()
     assert due == []
     with receiver() as rx:
-        webhook_id = _register(org, rx.url)
+        webhook_id = register(org, rx.url)
         expect(org.admin.api.post(f"/api/v1/members/{org.add_member().id}/deactivate"), 200)
         result = dev_app.test_cli_runner().invoke(
             args=["webhooks", "deliver", "--once"],

@@ -4,40 +4,24 @@ their attempts and events; nothing pending and nothing of the last day ever does
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import timedelta
 
 import psycopg
-import pytest
 from flask import Flask
 
 from tests.integration.conftest import REQUEST_ROLE
 from tests.support.api import Org, OrgFactory, expect
 from tests.support.webhooks import (
-    WEBHOOKS,
+    NOBODY,
     local_deliverer,
-    loopback_app,
     owner_connection,
     receiver,
+    register,
 )
-
-NOBODY = "http://127.0.0.1:9/hooks"  # the discard port: nothing listens
-
-
-@pytest.fixture(scope="module")
-def dev_app(owner_url: str) -> Iterator[Flask]:
-    with loopback_app(owner_url) as app:
-        yield app
 
 
 def _deactivate_someone(org: Org) -> None:
     expect(org.admin.api.post(f"/api/v1/members/{org.add_member().id}/deactivate"), 200)
-
-
-def _register(org: Org, url: str) -> str:
-    body = {"url": url, "events": ["member.deactivated"]}
-    webhook_id: str = expect(org.admin.api.post(WEBHOOKS, json=body), 201)["id"]
-    return webhook_id
 
 
 def _age(owner: psycopg.Connection, org: Org, days: int) -> None:
@@ -65,11 +49,11 @@ def test_finished_deliveries_past_the_retention_leave_with_their_attempts_and_ev
     done, waiting = orgs.create(), orgs.create()
     deliverer = dataclasses.replace(local_deliverer(dev_app), retention=timedelta(days=7))
     with receiver() as rx:
-        _register(done, rx.url)
+        register(done, rx.url)
         for _ in range(2):
             _deactivate_someone(done)
         assert deliverer.deliver_due() >= 2
-    _register(waiting, NOBODY)
+    register(waiting, NOBODY)
     _deactivate_someone(waiting)  # pending: its first attempt is due, not yet made
     with owner_connection(owner_url) as owner:
         _age(owner, done, 8)
@@ -89,7 +73,7 @@ def test_the_last_day_is_never_pruned_whatever_the_retention(
     org = OrgFactory(dev_app.test_client()).create()
     eager = dataclasses.replace(local_deliverer(dev_app), retention=timedelta(0))
     with receiver() as rx:
-        _register(org, rx.url)
+        register(org, rx.url)
         _deactivate_someone(org)
         assert eager.deliver_due() >= 1
     eager.prune()

@@ -25,6 +25,7 @@ from service.adapters.webhook_sender import HttpWebhookSender, ResolvingHosts
 from service.app import create_app
 from service.application.webhook_delivery import Deliverer
 from service.bootstrap import WebhookSettings, webhook_deliverer
+from tests.support.api import Org, expect
 
 WEBHOOKS = "/api/v1/webhooks"
 #: A public address, written as an IP so that no DNS is needed; never called in tests.
@@ -152,3 +153,14 @@ def make_due(owner: psycopg.Connection, delivery_id: str) -> None:
         " WHERE id = %s AND status = 'pending'",
         (delivery_id,),
     )
+
+
+#: An endpoint nobody answers (the discard port): its deliveries stay pending.
+NOBODY = "http://127.0.0.1:9/hooks"
+
+
+def register(org: Org, url: str) -> str:
+    """An endpoint for ``member.deactivated`` (the easiest event to cause); its id."""
+    body = {"url": url, "events": ["member.deactivated"]}
+    webhook_id: str = expect(org.admin.api.post(WEBHOOKS, json=body), 201)["id"]
+    return webhook_id
