@@ -160,34 +160,33 @@ def world(app: Flask) -> World:
 
 
 def _populate(org: Org) -> None:
-    """A row of each kind the ids point at: the foundation's for sure, and, where the
-    endpoints exist, a team and a cycle (bodies as PRODUCT.md describes them)."""
+    """A row of each kind the ids point at (bodies as PRODUCT.md describes them); a
+    seed that fails fails the test, so no cross-tenant check is left without a target."""
     api = org.admin.api
-    roles = api.get("/api/v1/product-roles").get_json(silent=True)
-    role = {"product_role_id": roles[0]["id"]} if isinstance(roles, list) and roles else {}
-    person = org.add_member(title="Target", manager_id=org.admin.id, **role)
+    roles = expect(api.get("/api/v1/product-roles"), 200)
+    person = org.add_member(title="Target", manager_id=org.admin.id, product_role_id=roles[0]["id"])
     expect(api.post(f"/api/v1/members/{person.id}/invitation"), 201)
     _api_token(org, ["read"])
-    api.post("/api/v1/teams", json={"name": "Target team"})
+    expect(api.post("/api/v1/teams", json={"name": "Target team"}), 201)
     # Inactive, so that it never gets a delivery: no test sends anything off this machine.
-    api.post(
-        "/api/v1/webhooks",
-        json={"url": "https://93.184.216.34/hooks", "events": ["cycle.launched"], "active": False},
+    hook = {"url": "https://93.184.216.34/hooks", "events": ["cycle.launched"], "active": False}
+    expect(api.post("/api/v1/webhooks", json=hook), 201)
+    cycle = expect(
+        api.post(
+            "/api/v1/cycles",
+            json={
+                "name": "Target cycle",
+                "period_start": "2026-01-01",
+                "period_end": "2026-06-30",
+                "review_types": ["self", "manager"],
+                "self_review_due": "2026-07-10",
+                "manager_review_due": "2026-07-20",
+                "peer_review_due": "2026-07-15",
+            },
+        ),
+        201,
     )
-    cycle = api.post(
-        "/api/v1/cycles",
-        json={
-            "name": "Target cycle",
-            "period_start": "2026-01-01",
-            "period_end": "2026-06-30",
-            "review_types": ["self", "manager"],
-            "self_review_due": "2026-07-10",
-            "manager_review_due": "2026-07-20",
-            "peer_review_due": "2026-07-15",
-        },
-    )
-    if cycle.status_code == 201:  # launching creates the reviews
-        api.post(f"/api/v1/cycles/{cycle.get_json()['id']}/launch")
+    expect(api.post(f"/api/v1/cycles/{cycle['id']}/launch"), 200)  # it makes the reviews
 
 
 def _allowed(access: Access, caller: Caller) -> bool:
@@ -280,21 +279,17 @@ def test_foundation_statuses_by_caller(
 # --- tenancy ------------------------------------------------------------------------
 
 
-ID_TABLES = {"token_id": "api_tokens", "role_id": "product_roles", "member_id": "members"}
-
-
-def _table_for(owner: psycopg.Connection, parameter: str) -> str | None:
-    """``member_id`` -> ``members``, ``cycle_id`` -> ``review_cycles``..., by the catalog."""
-    stem = parameter.removesuffix("_id")
-    plural = stem[:-1] + "ies" if stem.endswith("y") else stem + "s"
-    candidates = [ID_TABLES.get(parameter, ""), plural, f"review_{plural}"]
-    rows = owner.execute(
-        "SELECT relname FROM pg_class WHERE relname = ANY(%s)"
-        " AND relnamespace = 'public'::regnamespace",
-        ([c for c in candidates if c],),
-    ).fetchall()
-    names = {r[0] for r in rows}
-    return next((c for c in candidates if c in names), None)
+#: The table behind each id in a path: a new kind of id must be added here.
+ID_TABLES = {
+    "competency_id": "competencies",
+    "cycle_id": "review_cycles",
+    "member_id": "members",
+    "review_id": "reviews",
+    "role_id": "product_roles",
+    "team_id": "teams",
+    "token_id": "api_tokens",
+    "webhook_id": "webhooks",
+}
 
 
 @pytest.fixture(scope="module")
@@ -305,18 +300,15 @@ def owner(owner_url: str) -> Iterator[psycopg.Connection]:
 
 
 def _foreign_ids(owner: psycopg.Connection, world: World, operation: Operation) -> dict[str, str]:
-    """Ids of B's objects for each parameter; skip when B has no such object."""
+    """Ids of B's objects for each parameter; B has one of every kind (``_populate``)."""
     values = {}
     for name in operation.parameters:
-        table = _table_for(owner, name)
-        row = None
-        if table is not None:
-            row = owner.execute(
-                f"SELECT id::text FROM {table} WHERE org_id = %s LIMIT 1",
-                (world.b.id,),
-            ).fetchone()
-        if row is None:
-            pytest.skip(f"no {name} of another organisation to try ({table or 'no table'})")
+        assert name in ID_TABLES, f"add the table behind {name!r} to ID_TABLES"
+        row = owner.execute(
+            f"SELECT id::text FROM {ID_TABLES[name]} WHERE org_id = %s LIMIT 1",
+            (world.b.id,),
+        ).fetchone()
+        assert row is not None, f"no {name} of another organisation to try"
         values[name] = row[0]
     return values
 
