@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Flask, Response
-from sqlalchemy.exc import OperationalError
+from flask import Flask
 from swagger_ui_bundle import swagger_ui_path
 
 from service import bootstrap, cli, logs
 from service.api import init_api
-from service.api.errors import error_response
 
 JSON_BODY_LIMIT = 1024 * 1024
-#: Seconds a client should wait before retrying when the database is unavailable.
-RETRY_AFTER_UNAVAILABLE = 5
-log = logging.getLogger("service.errors")
-
-
-def database_unavailable(error: OperationalError) -> Response:
-    """The database cannot be reached, or ended the statement itself (a restart, a
-    timeout, a deadlock it resolved): nothing was done, and the request may be retried."""
-    log.warning("database unavailable: %s", type(error.orig).__name__, exc_info=error)
-    return error_response(
-        503,
-        "The service cannot reach its database just now; retry shortly.",
-        headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
-    )
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
@@ -42,6 +25,5 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     app.extensions["review_readiness"] = wired.readiness
     app.extensions["review_engine"] = wired.engine
     init_api(app, Path(swagger_ui_path))
-    app.register_error_handler(OperationalError, database_unavailable)
     cli.register(app)
     return app

@@ -12,6 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from service.domain import errors as domain
@@ -30,6 +31,8 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
 }
 
 LOCATIONS = {"json", "query", "form", "headers", "files"}
+#: Seconds a client should wait before retrying when the database is unavailable.
+RETRY_AFTER_UNAVAILABLE = 5
 AUTHENTICATE = 'Bearer realm="api"'
 
 
@@ -61,8 +64,7 @@ def handle_domain_error(error: domain.DomainError) -> Response:
     headers: dict[str, str] = {}
     if isinstance(error, domain.TooManyRequests):
         headers["Retry-After"] = str(error.retry_after)
-    errors = error.errors if isinstance(error, domain.Invalid) else None
-    return error_response(code, error.message, errors, headers)
+    return error_response(code, error.message, error.errors, headers)
 
 
 def handle_http_exception(error: HTTPException) -> Response:
@@ -94,6 +96,17 @@ def _default_message(code: int, error: HTTPException) -> str:
     return str(error.description or HTTPStatus(code).phrase)
 
 
+def handle_database_unavailable(error: OperationalError) -> Response:
+    """The database cannot be reached, or ended the statement itself (a restart, a
+    timeout, a deadlock it resolved): nothing was done, and the request may be retried."""
+    log.warning("database unavailable: %s", type(error.orig).__name__, exc_info=error)
+    return error_response(
+        503,
+        "The service cannot reach its database just now; retry shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.error("unhandled error", exc_info=error)
     return error_response(500, "Something went wrong on our side; it has been logged.")
@@ -102,4 +115,5 @@ def handle_unexpected(error: Exception) -> Response:
 def register(app: Flask) -> None:
     app.register_error_handler(domain.DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

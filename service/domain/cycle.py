@@ -90,7 +90,11 @@ class CalibrationBlocked(Conflict):
         more = "" if len(reviewee_ids) <= 20 else f" and {len(reviewee_ids) - 20} more"
         super().__init__(
             f"{open_reviews} manager review(s) are not submitted yet (reviewees: {shown}{more}). "
-            'Send {"force": true} to start calibration anyway.'
+            'Send {"force": true} to start calibration anyway.',
+            {
+                "force": ["Manager reviews are still open; send true to calibrate anyway."],
+                "open_manager_reviews": [str(i) for i in reviewee_ids],
+            },
         )
         self.open_reviews = open_reviews
         self.reviewee_ids = reviewee_ids

@@ -10,11 +10,13 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base class; ``message`` is safe to show to the caller."""
+    """Base class; ``message`` is safe to show to the caller, and ``errors``, when
+    given, says which fields (or facts) the refusal is about."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, errors: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.errors: dict[str, Any] = dict(errors or {})
 
 
 class NotFound(DomainError):
@@ -39,10 +41,6 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     """A malformed or invalid value; ``errors`` maps field names to messages."""
-
-    def __init__(self, message: str, errors: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.errors: dict[str, Any] = dict(errors or {})
 
 
 class PreconditionRequired(DomainError):

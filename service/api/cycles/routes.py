@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Response
 from flask.views import MethodView
 
 from service.api.base import (
@@ -22,14 +21,13 @@ from service.api.cycles.schemas import (
     CycleSchema,
     StartCalibrationSchema,
 )
-from service.api.errors import error_response
 from service.api.requests import context
 from service.application import cycle_transitions as transitions
 from service.application import cycles as use_cases
 from service.application.cycle_access import CycleView
 from service.application.cycle_ports import CycleFilters
 from service.domain.access import AccessRole, Scope
-from service.domain.cycle import CalibrationBlocked, CycleState
+from service.domain.cycle import CycleState
 
 blp = Blueprint(
     "cycles",
@@ -86,19 +84,6 @@ def present(view: CycleView) -> dict[str, Any]:
 def _with_etag(view: CycleView) -> dict[str, Any]:
     set_etag(view.cycle.version)
     return present(view)
-
-
-@blp.errorhandler(CalibrationBlocked)
-def _calibration_blocked(error: CalibrationBlocked) -> Response:
-    """409 with what is missing: the reviewees whose manager review is open."""
-    return error_response(
-        409,
-        error.message,
-        {
-            "force": ["Manager reviews are still open; send true to calibrate anyway."],
-            "open_manager_reviews": [str(i) for i in error.reviewee_ids],
-        },
-    )
 
 
 @blp.route("/cycles")
