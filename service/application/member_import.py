@@ -26,7 +26,7 @@ from service.domain.access import AccessRole
 from service.domain.audit import AuditEvent
 from service.domain.career import Team, describe_chain, find_reporting_loops, told_from
 from service.domain.errors import Conflict
-from service.domain.member import MemberStatus
+from service.domain.member import LAST_ADMIN, MemberStatus
 
 #: ``progress(stage, done, total)``: how the command line draws its progress bar.
 Progress = Callable[[str, int, int], None]
@@ -226,13 +226,7 @@ def _check_chart(
         for email in planned:
             was = existing.get(email)
             if was is not None and was.access_role == AccessRole.ADMIN.value:
-                problems.append(
-                    RowError(
-                        line_of[email],
-                        "access_role",
-                        "The organisation must keep at least one active admin.",
-                    )
-                )
+                problems.append(RowError(line_of[email], "access_role", LAST_ADMIN))
     return problems
 
 

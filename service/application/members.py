@@ -17,7 +17,7 @@ from service.application.ports import DirectoryEntry, MemberFilters
 from service.domain.access import AccessRole, Scope
 from service.domain.credentials import INVITATION_TOKEN_PREFIX, Invitation, hash_secret, new_secret
 from service.domain.errors import Conflict, NotFound
-from service.domain.member import Member, normalise_email
+from service.domain.member import Member, normalise_email, require_an_admin
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +156,7 @@ def _keep_an_admin(ctx: Context) -> None:
     """Before an active admin stops being one. The count takes the organisation's
     admin lock first: this runs before ``apply_structure`` takes the reporting lines',
     in the order the CSV import takes them too."""
-    if ctx.uow.members.active_admin_count() <= 1:
-        raise Conflict("The organisation must keep at least one active admin.")
+    require_an_admin(ctx.uow.members.active_admin_count() - 1)
 
 
 def deactivate_member(ctx: Context, member_id: UUID, expected_version: int | None) -> Member:

@@ -43,5 +43,15 @@ class Member(TenantOwned):
         self.status = MemberStatus.DEACTIVATED
 
 
+#: Every organisation keeps one: it is who can manage people, tokens and settings.
+LAST_ADMIN = "The organisation must keep at least one active admin."
+
+
+def require_an_admin(active_admins_after: int) -> None:
+    """A change that would leave the organisation without an active admin is refused."""
+    if active_admins_after < 1:
+        raise Conflict(LAST_ADMIN)
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
