@@ -100,6 +100,25 @@ def record(
     webhook_events.publish(ctx, recorded)
 
 
+def record_changes(
+    ctx: Context,
+    *,
+    entity_type: str,
+    entity_id: UUID,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    action: str = "updated",
+) -> bool:
+    """An update's event, with its snapshots, only when something changed; whether it did.
+    A PATCH that sets what was already there leaves no trace."""
+    if after == before:
+        return False
+    record(
+        ctx, entity_type=entity_type, entity_id=entity_id, action=action, before=before, after=after
+    )
+    return True
+
+
 def list_audit_events(ctx: Context, filters: AuditFilters, page: PageRequest) -> Page[AuditEvent]:
     require_org_admin(ctx)
     return ctx.uow.audit_log.list(filters, page)

@@ -97,18 +97,17 @@ def update_competency(
         else:
             competency.reinstate()
     after = audit.snapshot(competency)
-    if after != before:
-        action = "updated"
-        if before["retired"] != after["retired"]:
-            action = "retired" if after["retired"] else "reinstated"
-        audit.record(
-            ctx,
-            entity_type="competency",
-            entity_id=competency.id,
-            action=action,
-            before=before,
-            after=after,
-        )
+    action = "updated"
+    if before["retired"] != after["retired"]:
+        action = "retired" if after["retired"] else "reinstated"
+    audit.record_changes(
+        ctx,
+        entity_type="competency",
+        entity_id=competency.id,
+        before=before,
+        after=after,
+        action=action,
+    )
     ctx.uow.commit()
     return competency
 

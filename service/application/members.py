@@ -138,16 +138,13 @@ def update_member(
     if "title" in values:
         member.title = values.pop("title")
     structure.apply_structure(ctx, member, values)
-    after = audit.snapshot(member)
-    if after != before:
-        audit.record(
-            ctx,
-            entity_type="member",
-            entity_id=member.id,
-            action="updated",
-            before=before,
-            after=after,
-        )
+    audit.record_changes(
+        ctx,
+        entity_type="member",
+        entity_id=member.id,
+        before=before,
+        after=audit.snapshot(member),
+    )
     ctx.uow.commit()
     return member
 

@@ -132,15 +132,12 @@ def update_organisation(
         org.settings = new_settings
     if name is not None:
         org.name = name.strip()
-    after = audit.snapshot(org)
-    if after != before:
-        audit.record(
-            ctx,
-            entity_type="organisation",
-            entity_id=org.id,
-            action="updated",
-            before=before,
-            after=after,
-        )
+    audit.record_changes(
+        ctx,
+        entity_type="organisation",
+        entity_id=org.id,
+        before=before,
+        after=audit.snapshot(org),
+    )
     ctx.uow.commit()
     return org

@@ -155,16 +155,13 @@ def update_product_role(
         _check(ctx, values["expectations"])
         if role.set_expectations(values["expectations"]):
             ctx.uow.product_roles.mark_changed(role)
-    after = audit.snapshot(role)
-    if after != before:
-        audit.record(
-            ctx,
-            entity_type="product_role",
-            entity_id=role.id,
-            action="updated",
-            before=before,
-            after=after,
-        )
+    audit.record_changes(
+        ctx,
+        entity_type="product_role",
+        entity_id=role.id,
+        before=before,
+        after=audit.snapshot(role),
+    )
     ctx.uow.commit()
     return _views(ctx, [role])[0]
 

@@ -57,16 +57,13 @@ def update_team(
         team.name = values["name"].strip()
     if "description" in values:
         team.description = values["description"]
-    after = audit.snapshot(team)
-    if after != before:
-        audit.record(
-            ctx,
-            entity_type="team",
-            entity_id=team.id,
-            action="updated",
-            before=before,
-            after=after,
-        )
+    audit.record_changes(
+        ctx,
+        entity_type="team",
+        entity_id=team.id,
+        before=before,
+        after=audit.snapshot(team),
+    )
     ctx.uow.commit()
     return team
 
