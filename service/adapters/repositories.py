@@ -11,7 +11,6 @@ from sqlalchemy import Select, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from service.adapters import tables
-from service.adapters.reporting_lines import subtree
 from service.adapters.tenancy import TenantNotBound, bound_tenant
 from service.application.pagination import Page, PageRequest
 from service.application.ports import AuditFilters
@@ -143,10 +142,6 @@ class MemberRepository(Repository[Member]):
                 )
             ).scalar_one()
         )
-
-    def subtree_ids(self, root_id: UUID) -> frozenset[UUID]:
-        tree = subtree(self.org_id, root_id)
-        return frozenset(self.session.execute(select(tree.c.id)).scalars().all())
 
 
 class ApiTokenRepository(Repository[ApiToken]):

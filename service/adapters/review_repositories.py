@@ -57,13 +57,6 @@ class SqlReviewRepository(Repository[Review]):
         ).one()
         return ReviewContext(bool(row.oversees), row.own)
 
-    def oversees(self, viewer_id: UUID, member_id: UUID) -> bool:
-        if viewer_id == member_id:
-            return False
-        return bool(
-            self.session.execute(select(reports_to(self.org_id, member_id, viewer_id))).scalar_one()
-        )
-
     def peer_reviewers(self, cycle_id: UUID, reviewee_id: UUID) -> builtins.list[UUID]:
         rows = self.session.execute(
             select(_r.reviewer_id).where(

@@ -81,6 +81,13 @@ class ReportingLinesRepository(TenantQueries):
             for row in rows
         ]
 
+    def oversees(self, viewer_id: UUID, member_id: UUID) -> bool:
+        if viewer_id == member_id:
+            return False
+        return bool(
+            self.session.execute(select(reports_to(self.org_id, member_id, viewer_id))).scalar_one()
+        )
+
     def _sees_in_full(self, visibility: Visibility) -> ColumnElement[bool]:
         m = tables.members.c
         if visibility.everyone:

@@ -58,7 +58,7 @@ def _calibrated_participant(ctx: Context, cycle: ReviewCycle, member_id: UUID) -
     participant = ctx.uow.participants.get(cycle.id, member_id, lock=True)
     if participant is None:
         raise NotFound("Participant")
-    if not caller.is_admin and not ctx.uow.reviews.oversees(caller.member_id, member_id):
+    if not caller.is_admin and not ctx.uow.reporting_lines.oversees(caller.member_id, member_id):
         raise Forbidden("A head of product calibrates only people in their reporting subtree.")
     return participant
 

@@ -35,7 +35,7 @@ def _may_nominate(
         return True
     if participant.member_id == member_id:
         return cycle.allow_self_nomination
-    return ctx.uow.reviews.oversees(member_id, participant.member_id)
+    return ctx.uow.reporting_lines.oversees(member_id, participant.member_id)
 
 
 def nominate_peers(

@@ -107,10 +107,6 @@ class Members(Protocol):
         cannot both see the other one still there."""
         ...
 
-    def subtree_ids(self, root_id: UUID) -> frozenset[UUID]:
-        """Everyone reporting to ``root_id``, directly or not (not the root)."""
-        ...
-
     def direct_reports(self, manager_id: UUID) -> list[Member]:
         """The active members whose manager is ``manager_id``, by name."""
         ...
@@ -290,6 +286,10 @@ class ReportingLines(Protocol):
     def manager_chain(self, start_id: UUID, stop_at: UUID | None = None) -> list[ChainLink]:
         """``start_id`` and their managers up the line (one recursive query), stopping
         after ``stop_at`` when it is met."""
+        ...
+
+    def oversees(self, viewer_id: UUID, member_id: UUID) -> bool:
+        """``member_id`` reports to ``viewer_id``, directly or not."""
         ...
 
     def directory(

@@ -88,17 +88,11 @@ def member_reports(
     if root is None:
         raise NotFound("Member")
     visibility = visibility_of(caller)
-    if visibility.subtree and _leads(ctx, caller.member_id, root):
+    lines = ctx.uow.reporting_lines
+    if visibility.subtree and (
+        root.id == caller.member_id or lines.oversees(caller.member_id, root.id)
+    ):
         # The root is the caller or below them: the caller sees the whole subtree in
         # full, so the query need not work out the caller's own subtree too.
         visibility = Visibility(caller.member_id, everyone=True)
-    return ctx.uow.reporting_lines.reports(member_id, visibility, max_depth, page)
-
-
-def _leads(ctx: Context, leader_id: UUID, member: Member) -> bool:
-    if member.id == leader_id:
-        return True
-    if member.manager_id is None:
-        return False
-    chain = ctx.uow.reporting_lines.manager_chain(member.manager_id, stop_at=leader_id)
-    return any(link.id == leader_id for link in chain)
+    return lines.reports(member_id, visibility, max_depth, page)

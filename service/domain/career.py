@@ -103,6 +103,10 @@ class PayBand:
         if errors:
             raise Invalid("The pay band is not valid.", {"pay_band": errors})
 
+    @property
+    def midpoint(self) -> Decimal:
+        return (self.min + self.max) / 2
+
 
 @dataclass(eq=False)
 class ProductRole(TenantOwned):

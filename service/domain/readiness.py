@@ -33,6 +33,8 @@ from enum import StrEnum
 from fractions import Fraction
 from uuid import UUID
 
+from service.domain.career import PayBand
+
 Number = int | Decimal | Fraction
 
 PLACES = 4
@@ -43,10 +45,6 @@ class Readiness(StrEnum):
     READY_SOON = "ready_soon"
     NOT_READY = "not_ready"
     TOP_OF_TRACK = "top_of_track"
-
-
-#: What a manager may recommend (every class but ``top_of_track``).
-RECOMMENDATIONS = frozenset({Readiness.READY_NOW, Readiness.READY_SOON, Readiness.NOT_READY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +69,6 @@ class Gap:
     final: int | None
     expected: int
     gap: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class PayBand:
-    currency: str
-    min: Decimal
-    max: Decimal
-
-    @property
-    def midpoint(self) -> Decimal:
-        return (self.min + self.max) / 2
 
 
 @dataclass(frozen=True, slots=True)
