@@ -27,7 +27,7 @@ from webargs.flaskparser import FlaskParser
 from service.application.pagination import Page as Page_
 from service.application.pagination import PageRequest
 from service.domain.access import AccessRole, Scope
-from service.domain.errors import Invalid, PreconditionRequired
+from service.domain.errors import Invalid
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -193,12 +193,11 @@ def with_etag(entity: V) -> V:
     return entity
 
 
-def if_match_version(*, required: bool = False) -> int | None:
-    """The version the client last read, from ``If-Match``; None when absent."""
+def if_match_version() -> int | None:
+    """The version the client last read, from ``If-Match``; None when absent (whether a
+    write needs it is the use case's rule: ``application.concurrency.check_version``)."""
     values = list(request.if_match)
     if not values:
-        if required:
-            raise PreconditionRequired("This write needs an If-Match header with the ETag.")
         return None
     if request.if_match.star_tag:
         return None
