@@ -21,12 +21,9 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
+from tests.support.database import conninfo as libpq
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def libpq(url: str) -> str:
-    """A SQLAlchemy URL as psycopg's conninfo."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class Database:

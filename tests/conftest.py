@@ -19,11 +19,7 @@ from sqlalchemy.engine import make_url
 from service.app import create_app
 from service.cli import alembic_config
 from tests.support.api import ApiClient, OrgFactory
-from tests.support.database import resolve_test_database_url
-
-
-def _conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+from tests.support.database import conninfo, resolve_test_database_url
 
 
 @pytest.fixture(scope="session")
@@ -31,14 +27,14 @@ def owner_url() -> Iterator[str]:
     """The owner's URL of this session's own database, migrated to head."""
     maintenance = resolve_test_database_url()
     name = f"review_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_conninfo(maintenance), autocommit=True) as conn:
+    with psycopg.connect(conninfo(maintenance), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = make_url(maintenance).set(database=name).render_as_string(hide_password=False)
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
     yield url
-    with psycopg.connect(_conninfo(maintenance), autocommit=True) as conn:
+    with psycopg.connect(conninfo(maintenance), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -8,7 +8,6 @@ import uuid
 import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from tests.support.api import ApiClient, OrgFactory, expect
 from tests.support.cycles import (
@@ -21,11 +20,7 @@ from tests.support.cycles import (
     scores,
     write_review,
 )
-
-
-def _owner(owner_url: str) -> psycopg.Connection:
-    url = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    return psycopg.connect(url, autocommit=True)
+from tests.support.database import owner_connection
 
 
 def test_the_whole_life_of_a_cycle(orgs: OrgFactory) -> None:
@@ -142,7 +137,7 @@ def test_a_second_launch_cannot_duplicate_anything(orgs: OrgFactory, owner_url: 
     admin = org.admin.api
     cycle = launched_cycle(admin)
     expect(admin.post(f"{CYCLES}/{cycle['id']}/launch"), 409)
-    with _owner(owner_url) as owner:
+    with owner_connection(owner_url) as owner:
         counts = owner.execute(
             "SELECT (SELECT count(*) FROM reviews WHERE cycle_id = %(c)s),"
             " (SELECT count(*) FROM cycle_competencies WHERE cycle_id = %(c)s)",
@@ -302,7 +297,7 @@ def test_two_concurrent_launches_make_one_set_of_reviews(
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200, 409]
-    with _owner(owner_url) as owner:
+    with owner_connection(owner_url) as owner:
         row = owner.execute(
             "SELECT count(*), count(DISTINCT (reviewee_id, reviewer_id, type)),"
             " count(*) FILTER (WHERE type = 'upward' AND reviewee_id = %(m)s)"

@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import psycopg
 from flask import Flask
-from sqlalchemy.engine import make_url
 from werkzeug.test import TestResponse
 
 from tests.support.api import ApiClient, OrgFactory, expect
 from tests.support.cycles import CYCLES, build_team, etag, launched_cycle, review_of
+from tests.support.database import owner_connection
 
 WAIT_SECONDS = 10
 
@@ -28,8 +27,7 @@ WAIT_SECONDS = 10
 @contextmanager
 def transition_in_flight(owner_url: str, org_id: str, cycle_id: str, state: str) -> Iterator[int]:
     """Lock the cycle and move it to ``state``, committing on exit; yields the backend pid."""
-    url = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url) as conn:
+    with owner_connection(owner_url, autocommit=False) as conn:
         conn.execute("SELECT set_config('app.current_org', %s, true)", (org_id,))
         conn.execute(
             "SELECT state FROM review_cycles WHERE org_id = %s AND id = %s FOR UPDATE",
@@ -48,8 +46,7 @@ def transition_in_flight(owner_url: str, org_id: str, cycle_id: str, state: str)
 
 def blocked_behind(owner_url: str, pid: int, done: threading.Event) -> bool:
     """Whether some backend comes to wait on ``pid``'s locks before ``done`` is set."""
-    url = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url, autocommit=True) as watcher:
+    with owner_connection(owner_url) as watcher:
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline and not done.is_set():
             row = watcher.execute(

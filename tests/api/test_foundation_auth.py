@@ -5,18 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy.engine import make_url
 
 from service.domain.credentials import hash_secret
 from tests.support.api import PASSWORD, ApiClient, Org, OrgFactory, expect
-
-
-def _owner(owner_url: str) -> psycopg.Connection:
-    url = make_url(owner_url).set(drivername="postgresql")
-    return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+from tests.support.database import owner_connection
 
 
 def _log_in(client: FlaskClient, org: str, email: str, password: str) -> tuple[int, str]:
@@ -104,7 +98,7 @@ def test_an_expired_api_token_is_refused(orgs: OrgFactory, owner_url: str) -> No
     created = _token(org, ["read"], expires_at=soon)
     client = ApiClient(org.client, str(created["token"]))
     expect(client.get("/api/v1/me"), 200)
-    with _owner(owner_url) as owner:
+    with owner_connection(owner_url) as owner:
         owner.execute(
             "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = %s",
             (created["id"],),

@@ -24,13 +24,13 @@ from typing import Any
 import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from service.api.base import Access
 from service.api.requests import OPEN_BLUEPRINTS
 from service.app import create_app
 from service.domain.access import AccessRole, Scope
 from tests.support.api import ApiClient, Org, OrgFactory, expect
+from tests.support.database import owner_connection
 
 NO_DATABASE = "postgresql+psycopg://unused@127.0.0.1:1/unused"
 PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
@@ -294,8 +294,7 @@ ID_TABLES = {
 
 @pytest.fixture(scope="module")
 def owner(owner_url: str) -> Iterator[psycopg.Connection]:
-    url = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url, autocommit=True) as connection:
+    with owner_connection(owner_url) as connection:
         yield connection
 
 

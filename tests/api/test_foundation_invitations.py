@@ -7,11 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from tests.support.api import Org, OrgFactory, Person, expect
+from tests.support.database import owner_connection
 
 NEW_PASSWORD = "my own password, at last"
 
@@ -71,8 +70,7 @@ def test_an_expired_invitation_fails(orgs: OrgFactory, owner_url: str) -> None:
     org = orgs.create()
     person = _invitee(org)
     token = _invite(org, person)["token"]
-    url = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url, autocommit=True) as owner:
+    with owner_connection(owner_url) as owner:
         owner.execute(
             "UPDATE invitations SET expires_at = now() - interval '1 second' WHERE member_id = %s",
             (person.id,),

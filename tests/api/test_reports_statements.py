@@ -15,8 +15,8 @@ from flask import Flask
 
 from bench.report_organisation import benchmark_dataset
 from bench.seed_reports import write
-from tests.integration.conftest import conninfo
 from tests.support.api import ApiClient, OrgFactory, expect
+from tests.support.database import conninfo
 from tests.support.report_world import METRICS, READINESS
 from tests.support.statements import counting
 

@@ -7,21 +7,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import psycopg
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from tests.support.api import ApiClient, OrgFactory, Person, expect
 from tests.support.cycles import CYCLES, build_team, etag, launched_cycle, review_of
+from tests.support.database import owner_connection
 
 REVIEWS = "/api/v1/reviews"
 #: Quotes, a backslash, control characters, markup, accents and an emoji.
 AWKWARD = 'She said "ship it" \\ then\n\tleft. </script> Déjà vu 🚀 \u2028 \x01'
-
-
-def _owner(owner_url: str) -> psycopg.Connection:
-    url = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    return psycopg.connect(url, autocommit=True)
 
 
 def _listed_as_read(api: ApiClient, cycle_id: str) -> list[dict[str, Any]]:
@@ -93,7 +87,7 @@ def test_reviews_written_in_bulk_and_whole_seconds_are_listed_as_read(
     team = build_team(org, pms=2)
     admin = org.admin.api
     cid = launched_cycle(admin)["id"]
-    with _owner(owner_url) as owner:
+    with owner_connection(owner_url) as owner:
         values = {"cycle": cid, "comment": AWKWARD}
         owner.execute(
             """
@@ -115,7 +109,7 @@ def test_reviews_written_in_bulk_and_whole_seconds_are_listed_as_read(
     assert len(listed) == 4 + 3 + 3  # self, manager, upward
     assert all(len(r["ratings"]) == len(team.ladder.competency_ids) for r in listed)
     assert {r["submitted_at"] for r in listed} == {"2026-07-01T10:00:00+00:00"}
-    with _owner(owner_url) as owner:
+    with owner_connection(owner_url) as owner:
         owner.execute(
             "DELETE FROM review_ratings WHERE review_id IN"
             " (SELECT id FROM reviews WHERE cycle_id = %s)",

@@ -18,12 +18,12 @@ from flask import Flask
 from service.domain.webhooks import new_signing_secret
 from tests.support.api import Org, OrgFactory, expect
 from tests.support.cycles import build_team, launched_cycle, review_of, scores, write_review
+from tests.support.database import owner_connection
 from tests.support.webhooks import (
     WEBHOOKS,
     local_deliverer,
     loopback_app,
     make_due,
-    owner_connection,
     receiver,
     signature_matches,
 )

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from tests.support.api import Org, OrgFactory, expect
+from tests.support.database import owner_connection
 
 REQUEST_ROLE = "review_app"
 #: Tables that belong to no organisation, each with the reason it may.
@@ -27,14 +27,10 @@ NON_TENANT_TABLES = {
 }
 
 
-def conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def owner(owner_url: str) -> Iterator[psycopg.Connection]:
     """The owner's connection; whatever a test does is rolled back."""
-    with psycopg.connect(conninfo(owner_url)) as connection:
+    with owner_connection(owner_url, autocommit=False) as connection:
         yield connection
         connection.rollback()
 

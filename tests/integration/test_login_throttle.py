@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.app import create_app
-from tests.integration.conftest import conninfo
 from tests.support.api import PASSWORD, Org, OrgFactory, expect
+from tests.support.database import conninfo
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from flask import Flask
 
 from bench.seed_reports import Competency, Cycle, Dataset, Participant, Person, Review, Role, write
 from service.application.report_ports import ReportScope
-from tests.integration.conftest import conninfo
+from tests.support.database import conninfo
 
 D = Decimal
 

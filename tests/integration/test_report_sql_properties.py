@@ -33,7 +33,7 @@ from bench.seed_reports import (
     write,
 )
 from service.application.report_ports import ReportScope
-from tests.integration.conftest import conninfo
+from tests.support.database import conninfo
 from tests.support.report_oracle import Visibility, readiness_report, team_metrics
 
 WEIGHTS = [Decimal("0.5"), Decimal(1), Decimal("1.25"), Decimal(2), Decimal("0.3333"), Decimal(3)]

@@ -11,13 +11,13 @@ import psycopg
 import pytest
 from flask import Flask
 
-from tests.integration.conftest import REQUEST_ROLE, conninfo
+from tests.integration.conftest import REQUEST_ROLE
 from tests.support.api import Org, OrgFactory, expect
+from tests.support.database import conninfo, owner_connection
 from tests.support.webhooks import (
     NOBODY,
     WEBHOOKS,
     local_deliverer,
-    owner_connection,
     receiver,
     register,
 )

@@ -11,10 +11,10 @@ from flask import Flask
 
 from tests.integration.conftest import REQUEST_ROLE
 from tests.support.api import Org, OrgFactory, expect
+from tests.support.database import owner_connection
 from tests.support.webhooks import (
     NOBODY,
     local_deliverer,
-    owner_connection,
     receiver,
     register,
 )

@@ -64,11 +64,21 @@ def _with_psycopg_driver(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def conninfo(url: str) -> str:
+    """A SQLAlchemy URL as psycopg's conninfo."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def owner_connection(url: str, *, autocommit: bool = True) -> psycopg.Connection:
+    """A connection as the database's owner (no row-level security): to set a scene up
+    or look behind the API. Use it in a ``with`` block."""
+    return psycopg.connect(conninfo(url), autocommit=autocommit)
+
+
 def _probe(url: str) -> str | None:
     """None if a connection succeeds within the timeout, else why it did not."""
-    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        with psycopg.connect(libpq, connect_timeout=CONNECT_TIMEOUT_SECONDS) as connection:
+        with psycopg.connect(conninfo(url), connect_timeout=CONNECT_TIMEOUT_SECONDS) as connection:
             connection.execute("SELECT 1")
     except psycopg.Error as error:
         return str(error).strip() or type(error).__name__

@@ -19,7 +19,6 @@ from typing import Any
 
 import psycopg
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from service.adapters.webhook_sender import HttpWebhookSender, ResolvingHosts
 from service.app import create_app
@@ -137,13 +136,6 @@ def loopback_app(owner_url: str) -> Iterator[Flask]:
         yield app
     finally:
         app.extensions["review_engine"].dispose()
-
-
-@contextmanager
-def owner_connection(owner_url: str) -> Iterator[psycopg.Connection]:
-    url = make_url(owner_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url, autocommit=True) as connection:
-        yield connection
 
 
 def make_due(owner: psycopg.Connection, delivery_id: str) -> None:
