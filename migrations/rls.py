@@ -54,3 +54,10 @@ def protect(
         f"CREATE POLICY owner_maintenance ON {table} TO CURRENT_USER USING (true) WITH CHECK (true)"
     )
     op.execute(f"GRANT {privileges} ON {table} TO {role}")
+
+
+def grant_execute(signature: str) -> None:
+    """A SECURITY DEFINER function for the request role only: PostgreSQL lets PUBLIC
+    execute a new function unless told otherwise."""
+    op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role()}")

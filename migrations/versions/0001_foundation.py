@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from migrations.rls import app_role, ensure_app_role, protect
+from migrations.rls import ensure_app_role, grant_execute, protect
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -307,10 +307,8 @@ def upgrade() -> None:
     protect("audit_events", privileges="SELECT, INSERT")
     op.execute("REVOKE ALL ON login_failures FROM PUBLIC")
     op.execute(AUTH_FUNCTIONS)
-    role = app_role()
     for signature in AUTH_FUNCTION_SIGNATURES:
-        op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
-        op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {role}")
+        grant_execute(signature)
 
 
 def downgrade() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from migrations.rls import app_role
+from migrations.rls import grant_execute
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -33,8 +33,7 @@ $$;
 
 def upgrade() -> None:
     op.execute(FUNCTION)
-    op.execute("REVOKE ALL ON FUNCTION refresh_people_statistics() FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION refresh_people_statistics() TO {app_role()}")
+    grant_execute("refresh_people_statistics()")
 
 
 def downgrade() -> None:

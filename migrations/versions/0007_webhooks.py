@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from migrations.rls import app_role, protect
+from migrations.rls import grant_execute, protect
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -120,8 +120,7 @@ def upgrade() -> None:
     protect("webhook_deliveries", privileges="SELECT, INSERT, UPDATE")
     protect("webhook_attempts", privileges="SELECT, INSERT")
     op.execute(CLAIM)
-    op.execute(f"REVOKE ALL ON FUNCTION {CLAIM_SIGNATURE} FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION {CLAIM_SIGNATURE} TO {app_role()}")
+    grant_execute(CLAIM_SIGNATURE)
 
 
 def downgrade() -> None:

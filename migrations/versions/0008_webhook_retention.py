@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from migrations.rls import app_role
+from migrations.rls import grant_execute
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -54,8 +54,7 @@ def upgrade() -> None:
         " ON webhook_deliveries (created_at) WHERE status <> 'pending'"
     )
     op.execute(PRUNE)
-    op.execute(f"REVOKE ALL ON FUNCTION {SIGNATURE} FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION {SIGNATURE} TO {app_role()}")
+    grant_execute(SIGNATURE)
 
 
 def downgrade() -> None:
