@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from service.app import create_app
 from service.cli import alembic_config
-from tests.support.api import ApiClient, OrgFactory
+from tests.support.api import ApiClient, Org, OrgFactory
 from tests.support.database import conninfo, resolve_test_database_url
 
 
@@ -65,3 +65,18 @@ def anonymous(client: FlaskClient) -> ApiClient:
 @pytest.fixture
 def orgs(client: FlaskClient) -> OrgFactory:
     return OrgFactory(client)
+
+
+@pytest.fixture(scope="module")
+def dev_app(owner_url: str) -> Iterator[Flask]:
+    """The API as a development set-up runs it: http://127.0.0.1 webhooks allowed."""
+    from tests.support.webhooks import loopback_app
+
+    with loopback_app(owner_url) as app:
+        yield app
+
+
+@pytest.fixture
+def dev_org(dev_app: Flask) -> Org:
+    """An organisation on ``dev_app``, with its admin logged in."""
+    return OrgFactory(dev_app.test_client()).create()

@@ -9,30 +9,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import psycopg
 import pytest
 from flask import Flask
 
 from service.domain.webhooks import new_signing_secret
-from tests.support.api import Org, OrgFactory, expect
+from tests.support.api import Org, expect
 from tests.support.cycles import build_team, launched_cycle, review_of, scores, write_review
 from tests.support.database import owner_connection
 from tests.support.webhooks import (
     WEBHOOKS,
+    deactivate_someone,
+    deliveries,
     local_deliverer,
-    loopback_app,
     make_due,
     receiver,
+    register,
     signature_matches,
 )
-
-
-@pytest.fixture(scope="module")
-def dev_app(owner_url: str) -> Iterator[Flask]:
-    with loopback_app(owner_url) as app:
-        yield app
 
 
 @pytest.fixture(scope="module")
@@ -41,37 +36,12 @@ def owner(owner_url: str) -> Iterator[psycopg.Connection]:
         yield connection
 
 
-@pytest.fixture
-def org(dev_app: Flask) -> Org:
-    return OrgFactory(dev_app.test_client()).create()
-
-
-def _register(org: Org, url: str, events: list[str]) -> dict[str, Any]:
-    created: dict[str, Any] = expect(
-        org.admin.api.post(WEBHOOKS, json={"url": url, "events": events}), 201
-    )
-    return created
-
-
-def _deliveries(org: Org, webhook_id: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = expect(
-        org.admin.api.get(f"{WEBHOOKS}/{webhook_id}/deliveries?page_size=100"), 200
-    )
-    return found
-
-
-def _deactivate_someone(org: Org) -> str:
-    person = org.add_member()
-    expect(org.admin.api.post(f"/api/v1/members/{person.id}/deactivate"), 200)
-    return person.id
-
-
-def test_a_launch_is_delivered_signed_and_logged(dev_app: Flask, org: Org) -> None:
-    build_team(org, pms=2)
+def test_a_launch_is_delivered_signed_and_logged(dev_app: Flask, dev_org: Org) -> None:
+    build_team(dev_org, pms=2)
     with receiver() as rx:
-        hook = _register(org, rx.url, ["cycle.launched"])
-        cycle = launched_cycle(org.admin.api, review_types=["self", "manager"])
-        (pending,) = _deliveries(org, hook["id"])
+        hook = register(dev_org, rx.url, ["cycle.launched"])
+        cycle = launched_cycle(dev_org.admin.api, review_types=["self", "manager"])
+        (pending,) = deliveries(dev_org, hook["id"])
         assert (pending["status"], pending["attempts"]) == ("pending", [])
         payload = pending["payload"]
         assert payload["type"] == "cycle.launched"
@@ -89,7 +59,7 @@ def test_a_launch_is_delivered_signed_and_logged(dev_app: Flask, org: Org) -> No
     sent_at = datetime.fromtimestamp(int(received.headers["webhook-timestamp"]), UTC)
     assert abs((datetime.now(UTC) - sent_at).total_seconds()) < 60
     assert received.headers["content-type"] == "application/json"
-    (delivered,) = _deliveries(org, hook["id"])
+    (delivered,) = deliveries(dev_org, hook["id"])
     assert (delivered["status"], delivered["next_attempt_at"]) == ("delivered", None)
     (attempt,) = delivered["attempts"]
     assert (attempt["attempt"], attempt["status_code"], attempt["error"]) == (1, 200, None)
@@ -98,16 +68,16 @@ def test_a_launch_is_delivered_signed_and_logged(dev_app: Flask, org: Org) -> No
 
 
 def test_a_failing_endpoint_is_retried_with_backoff_then_given_up(
-    dev_app: Flask, org: Org, owner: psycopg.Connection
+    dev_app: Flask, dev_org: Org, owner: psycopg.Connection
 ) -> None:
     deliverer = local_deliverer(dev_app, max_attempts=3)
     with receiver(status=500) as rx:
-        hook = _register(org, rx.url, ["member.deactivated"])
-        member_id = _deactivate_someone(org)
+        hook = register(dev_org, rx.url, ["member.deactivated"])
+        member_id = deactivate_someone(dev_org)
         for attempt in (1, 2, 3):
             started = datetime.now(UTC)
             deliverer.deliver_due()
-            (delivery,) = _deliveries(org, hook["id"])
+            (delivery,) = deliveries(dev_org, hook["id"])
             assert len(delivery["attempts"]) == attempt
             if attempt < 3:
                 assert delivery["status"] == "pending"
@@ -135,41 +105,43 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_given_up(
     assert "password" not in json.dumps(delivery["payload"])
     # Removing the endpoint removes its log too (a cascade the request role may not do
     # by hand: it can neither delete deliveries nor attempts).
-    expect(org.admin.api.delete(f"{WEBHOOKS}/{hook['id']}"), 204)
+    expect(dev_org.admin.api.delete(f"{WEBHOOKS}/{hook['id']}"), 204)
     left = owner.execute(
         "SELECT (SELECT count(*) FROM webhook_deliveries WHERE org_id = %(org)s),"
         " (SELECT count(*) FROM webhook_attempts WHERE org_id = %(org)s)",
-        {"org": org.id},
+        {"org": dev_org.id},
     ).fetchone()
     assert left == (0, 0)
 
 
-def test_an_unreachable_endpoint_records_the_error(dev_app: Flask, org: Org) -> None:
+def test_an_unreachable_endpoint_records_the_error(dev_app: Flask, dev_org: Org) -> None:
     with receiver() as rx:
         url = rx.url
-    hook = _register(org, url, ["member.deactivated"])  # nobody listens there any more
-    _deactivate_someone(org)
+    hook = register(dev_org, url, ["member.deactivated"])  # nobody listens there any more
+    deactivate_someone(dev_org)
     local_deliverer(dev_app).deliver_due()
-    (delivery,) = _deliveries(org, hook["id"])
+    (delivery,) = deliveries(dev_org, hook["id"])
     (attempt,) = delivery["attempts"]
     assert attempt["status_code"] is None
     assert "ConnectError" in attempt["error"]
     assert delivery["status"] == "pending"
-    expect(org.admin.api.patch(f"{WEBHOOKS}/{hook['id']}", json={"active": False}), 200)
+    expect(dev_org.admin.api.patch(f"{WEBHOOKS}/{hook['id']}", json={"active": False}), 200)
 
 
 def test_a_rotated_secret_signs_beside_the_previous_one_for_its_grace_period(
-    dev_app: Flask, org: Org
+    dev_app: Flask, dev_org: Org
 ) -> None:
     deliverer = local_deliverer(dev_app)
     with receiver() as rx:
-        hook = _register(org, rx.url, ["member.deactivated"])
+        hook = register(dev_org, rx.url, ["member.deactivated"])
         path = f"{WEBHOOKS}/{hook['id']}/rotate-secret"
-        rotated = expect(org.admin.api.post(path), 200)["secret"]
-        _deactivate_someone(org)
+        rotated = expect(dev_org.admin.api.post(path), 200)["secret"]
+        deactivate_someone(dev_org)
         deliverer.deliver_due()
-        retired = expect(org.admin.api.post(path, json={"grace_period_seconds": 0}), 200)["secret"]
-        _deactivate_someone(org)
+        retired = expect(dev_org.admin.api.post(path, json={"grace_period_seconds": 0}), 200)[
+            "secret"
+        ]
+        deactivate_someone(dev_org)
         deliverer.deliver_due()
     during, after = rx.received
     assert len(during.headers["webhook-signature"].split(" ")) == 2
@@ -181,32 +153,32 @@ def test_a_rotated_secret_signs_beside_the_previous_one_for_its_grace_period(
 
 
 def test_a_peer_or_upward_review_is_announced_without_its_reviewer(
-    dev_app: Flask, org: Org
+    dev_app: Flask, dev_org: Org
 ) -> None:
-    team = build_team(org, pms=1)
-    hook = _register(org, "http://127.0.0.1:9/hooks", ["review.submitted"])
-    cycle = launched_cycle(org.admin.api, review_types=["self", "upward"])
+    team = build_team(dev_org, pms=1)
+    hook = register(dev_org, "http://127.0.0.1:9/hooks", ["review.submitted"])
+    cycle = launched_cycle(dev_org.admin.api, review_types=["self", "upward"])
     pm = team.pms[0]
     marks = scores(team.ladder, 3)
     for kind, reviewee in (("upward", team.manager.id), ("self", pm.id)):
         review = review_of(pm.api, cycle["id"], kind, reviewee)
         write_review(pm.api, review["id"], marks, comment="confidential words", summary="x")
-    payloads = {d["payload"]["data"]["type"]: d["payload"] for d in _deliveries(org, hook["id"])}
+    payloads = {d["payload"]["data"]["type"]: d["payload"] for d in deliveries(dev_org, hook["id"])}
     upward, own = payloads["upward"]["data"], payloads["self"]["data"]
     assert set(upward) == {"review_id", "cycle_id", "reviewee_id", "type", "status"}
     assert (upward["reviewee_id"], upward["status"]) == (team.manager.id, "submitted")
     assert pm.id not in json.dumps(payloads["upward"])
     assert own["reviewer_id"] == pm.id
     assert "confidential" not in json.dumps(payloads)
-    expect(org.admin.api.patch(f"{WEBHOOKS}/{hook['id']}", json={"active": False}), 200)
+    expect(dev_org.admin.api.patch(f"{WEBHOOKS}/{hook['id']}", json={"active": False}), 200)
 
 
-def test_events_go_only_to_active_endpoints_subscribed_to_them(org: Org) -> None:
-    wanted = _register(org, "http://127.0.0.1:9/a", ["member.deactivated"])
-    other = _register(org, "http://127.0.0.1:9/b", ["cycle.launched"])
-    paused = _register(org, "http://127.0.0.1:9/c", ["member.deactivated"])
-    expect(org.admin.api.patch(f"{WEBHOOKS}/{paused['id']}", json={"active": False}), 200)
-    _deactivate_someone(org)
-    counts = [len(_deliveries(org, h["id"])) for h in (wanted, other, paused)]
+def test_events_go_only_to_active_endpoints_subscribed_to_them(dev_org: Org) -> None:
+    wanted = register(dev_org, "http://127.0.0.1:9/a", ["member.deactivated"])
+    other = register(dev_org, "http://127.0.0.1:9/b", ["cycle.launched"])
+    paused = register(dev_org, "http://127.0.0.1:9/c", ["member.deactivated"])
+    expect(dev_org.admin.api.patch(f"{WEBHOOKS}/{paused['id']}", json={"active": False}), 200)
+    deactivate_someone(dev_org)
+    counts = [len(deliveries(dev_org, h["id"])) for h in (wanted, other, paused)]
     assert counts == [1, 0, 0]
-    expect(org.admin.api.patch(f"{WEBHOOKS}/{wanted['id']}", json={"active": False}), 200)
+    expect(dev_org.admin.api.patch(f"{WEBHOOKS}/{wanted['id']}", json={"active": False}), 200)

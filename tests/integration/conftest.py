@@ -83,12 +83,3 @@ def two_orgs(app: Flask) -> TwoOrgs:
     _populate(orgs.a)
     _populate(orgs.b)
     return orgs
-
-
-@pytest.fixture(scope="module")
-def dev_app(owner_url: str) -> Iterator[Flask]:
-    """The API as a development set-up runs it: http://127.0.0.1 webhooks allowed."""
-    from tests.support.webhooks import loopback_app
-
-    with loopback_app(owner_url) as app:
-        yield app

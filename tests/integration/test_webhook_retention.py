@@ -10,18 +10,15 @@ import psycopg
 from flask import Flask
 
 from tests.integration.conftest import REQUEST_ROLE
-from tests.support.api import Org, OrgFactory, expect
+from tests.support.api import Org, OrgFactory
 from tests.support.database import owner_connection
 from tests.support.webhooks import (
     NOBODY,
+    deactivate_someone,
     local_deliverer,
     receiver,
     register,
 )
-
-
-def _deactivate_someone(org: Org) -> None:
-    expect(org.admin.api.post(f"/api/v1/members/{org.add_member().id}/deactivate"), 200)
 
 
 def _age(owner: psycopg.Connection, org: Org, days: int) -> None:
@@ -51,10 +48,10 @@ def test_finished_deliveries_past_the_retention_leave_with_their_attempts_and_ev
     with receiver() as rx:
         register(done, rx.url)
         for _ in range(2):
-            _deactivate_someone(done)
+            deactivate_someone(done)
         assert deliverer.deliver_due() >= 2
     register(waiting, NOBODY)
-    _deactivate_someone(waiting)  # pending: its first attempt is due, not yet made
+    deactivate_someone(waiting)  # pending: its first attempt is due, not yet made
     with owner_connection(owner_url) as owner:
         _age(owner, done, 8)
         _age(owner, waiting, 8)
@@ -74,7 +71,7 @@ def test_the_last_day_is_never_pruned_whatever_the_retention(
     eager = dataclasses.replace(local_deliverer(dev_app), retention=timedelta(0))
     with receiver() as rx:
         register(org, rx.url)
-        _deactivate_someone(org)
+        deactivate_someone(org)
         assert eager.deliver_due() >= 1
     eager.prune()
     with owner_connection(owner_url) as owner:

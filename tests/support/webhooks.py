@@ -11,7 +11,7 @@ import ipaddress
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -151,8 +151,24 @@ def make_due(owner: psycopg.Connection, delivery_id: str) -> None:
 NOBODY = "http://127.0.0.1:9/hooks"
 
 
-def register(org: Org, url: str) -> str:
-    """An endpoint for ``member.deactivated`` (the easiest event to cause); its id."""
-    body = {"url": url, "events": ["member.deactivated"]}
-    webhook_id: str = expect(org.admin.api.post(WEBHOOKS, json=body), 201)["id"]
-    return webhook_id
+def register(org: Org, url: str, events: Sequence[str] = ("member.deactivated",)) -> dict[str, Any]:
+    """An endpoint (by default for ``member.deactivated``, the easiest event to cause),
+    as its create answers it (with its secret)."""
+    created: dict[str, Any] = expect(
+        org.admin.api.post(WEBHOOKS, json={"url": url, "events": list(events)}), 201
+    )
+    return created
+
+
+def deliveries(org: Org, webhook_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = expect(
+        org.admin.api.get(f"{WEBHOOKS}/{webhook_id}/deliveries?page_size=100"), 200
+    )
+    return found
+
+
+def deactivate_someone(org: Org) -> str:
+    """A new member, deactivated: one ``member.deactivated`` event; their id."""
+    person = org.add_member()
+    expect(org.admin.api.post(f"/api/v1/members/{person.id}/deactivate"), 200)
+    return person.id
