@@ -1,4 +1,4 @@
-"""SQL building blocks shared by the review-cycle repositories.
+"""Row counts of bulk Core statements, for the repositories that write in bulk.
 
 Core statements (not ORM ones) are not scoped by the session's loader criteria,
 so every one of them names ``org_id`` itself; row-level security stays the
@@ -7,14 +7,9 @@ second guard.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import (
-    CursorResult,
-    Result,
-)
-
-T = TypeVar("T")
+from sqlalchemy import CursorResult, Result
 
 #: SQLAlchemy keeps an INSERT's row count only when asked.
 COUNTED = {"preserve_rowcount": True}

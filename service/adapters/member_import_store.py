@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.adapters import tables
 from service.adapters.constraints import conflict_from
+from service.adapters.cycle_sql import rowcount
 from service.adapters.repositories import TenantQueries
 from service.application.ports import PersonRecord
 from service.domain.audit import AuditEvent
@@ -39,7 +40,7 @@ class MemberImportRepository(TenantQueries):
         except IntegrityError as error:
             self.session.rollback()
             raise conflict_from(error) from error
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     def people(self) -> list[PersonRecord]:
         m = tables.members.c
