@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from tests.support.api import OrgFactory, expect
-from tests.support.career import api_token, audit_events, competencies, ladder
+from tests.support.api import OrgFactory, api_token, audit_events, expect
+from tests.support.career import competencies, ladder
 
 
 def test_a_new_organisation_starts_with_three_competencies_worth_reading(

@@ -9,17 +9,8 @@ import pytest
 from flask import Flask
 
 from service.demo import DEMO_PEOPLE
-from tests.support.api import Org, OrgFactory, expect
-from tests.support.career import (
-    HEADER,
-    api_token,
-    audit_events,
-    csv_of,
-    import_csv,
-    ladder,
-    members_by_email,
-    post_csv,
-)
+from tests.support.api import Org, OrgFactory, api_token, audit_events, expect
+from tests.support.career import HEADER, csv_of, import_csv, ladder, members_by_email, post_csv
 
 PEOPLE = csv_of(
     # Reports come before their managers: the file's order does not matter.

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.api import Org, OrgFactory, expect
-from tests.support.career import api_token, audit_events, competencies, ladder
+from tests.support.api import Org, OrgFactory, api_token, audit_events, expect
+from tests.support.career import competencies, ladder
 
 LADDER = [
     "Associate Product Manager",

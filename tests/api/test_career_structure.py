@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.support.api import Org, OrgFactory, Person, expect
-from tests.support.career import audit_events, role_named
+from tests.support.api import Org, OrgFactory, Person, audit_events, expect
+from tests.support.career import role_named
 
 
 def _chart(org: Org) -> dict[str, Person]:

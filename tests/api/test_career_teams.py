@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.support.api import OrgFactory, expect
-from tests.support.career import api_token, audit_events
+from tests.support.api import OrgFactory, api_token, audit_events, expect
 
 
 def test_admins_create_change_and_delete_teams(orgs: OrgFactory) -> None:

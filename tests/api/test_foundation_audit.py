@@ -6,17 +6,10 @@ import json
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-from tests.support.api import Org, OrgFactory, expect
-
-
-def _events(org: Org, **filters: str) -> list[dict[str, Any]]:
-    query = urlencode({"page_size": 100, **filters})
-    events: list[dict[str, Any]] = expect(org.admin.api.get(f"/api/v1/audit-events?{query}"), 200)
-    return events
+from tests.support.api import OrgFactory, audit_events, expect
 
 
 def _only(events: list[dict[str, Any]], action: str) -> dict[str, Any]:
@@ -27,11 +20,11 @@ def _only(events: list[dict[str, Any]], action: str) -> dict[str, Any]:
 
 def test_sign_up_records_the_organisation_and_its_admin(orgs: OrgFactory) -> None:
     org = orgs.create()
-    events = _events(org)
-    org_created = _only(_events(org, entity_type="organisation"), "created")
+    events = audit_events(org)
+    org_created = _only(audit_events(org, entity_type="organisation"), "created")
     assert org_created["entity_id"] == org.id
     assert org_created["after"]["slug"] == org.slug
-    admin_created = _only(_events(org, entity_type="member"), "created")
+    admin_created = _only(audit_events(org, entity_type="member"), "created")
     assert admin_created["entity_id"] == org.admin.id
     assert admin_created["after"]["access_role"] == "admin"
     assert all(e["actor_id"] == org.admin.id for e in events)
@@ -42,7 +35,7 @@ def test_sign_up_records_the_organisation_and_its_admin(orgs: OrgFactory) -> Non
 def test_settings_changes_keep_before_and_after(orgs: OrgFactory) -> None:
     org = orgs.create()
     expect(org.admin.api.patch("/api/v1/org", json={"settings": {"ready_soon_max_gap": 2}}), 200)
-    event = _only(_events(org, entity_type="organisation"), "updated")
+    event = _only(audit_events(org, entity_type="organisation"), "updated")
     assert event["entity_id"] == org.id
     assert event["before"]["settings"]["ready_soon_max_gap"] == 1.0
     assert event["after"]["settings"]["ready_soon_max_gap"] == 2.0
@@ -51,7 +44,7 @@ def test_settings_changes_keep_before_and_after(orgs: OrgFactory) -> None:
 def test_a_change_that_changes_nothing_records_nothing(orgs: OrgFactory) -> None:
     org = orgs.create()
     expect(org.admin.api.patch("/api/v1/org", json={"name": "Acme Product"}), 200)
-    assert [e for e in _events(org) if e["action"] == "updated"] == []
+    assert [e for e in audit_events(org) if e["action"] == "updated"] == []
 
 
 def test_member_changes_are_recorded(orgs: OrgFactory) -> None:
@@ -59,7 +52,7 @@ def test_member_changes_are_recorded(orgs: OrgFactory) -> None:
     pm = org.add_member(title="PM")
     expect(org.admin.api.patch(f"/api/v1/members/{pm.id}", json={"title": "Senior PM"}), 200)
     expect(org.admin.api.post(f"/api/v1/members/{pm.id}/deactivate"), 200)
-    events = _events(org, entity_id=pm.id)
+    events = audit_events(org, entity_id=pm.id)
     assert _only(events, "created")["after"]["title"] == "PM"
     updated = _only(events, "updated")
     assert (updated["before"]["title"], updated["after"]["title"]) == ("PM", "Senior PM")
@@ -74,7 +67,7 @@ def test_tokens_and_invitations_are_recorded(orgs: OrgFactory) -> None:
         org.admin.api.post("/api/v1/api-tokens", json={"name": "bi", "scopes": ["read"]}), 201
     )
     expect(org.admin.api.delete(f"/api/v1/api-tokens/{token['id']}"), 204)
-    tokens = _events(org, entity_type="api_token", entity_id=token["id"])
+    tokens = audit_events(org, entity_type="api_token", entity_id=token["id"])
     assert _only(tokens, "created")["after"]["scopes"] == ["read"]
     revoked = _only(tokens, "revoked")
     assert revoked["before"]["revoked_at"] is None
@@ -88,7 +81,7 @@ def test_tokens_and_invitations_are_recorded(orgs: OrgFactory) -> None:
         ),
         204,
     )
-    member_events = _events(org, entity_id=pm.id)
+    member_events = audit_events(org, entity_id=pm.id)
     assert "invitation_id" in _only(member_events, "invited")["after"]
     accepted = _only(member_events, "invitation.accepted")
     assert accepted["actor_id"] == pm.id
@@ -100,13 +93,13 @@ def test_filters_by_actor_and_time(orgs: OrgFactory) -> None:
     middle = datetime.now(UTC)
     time.sleep(0.01)
     expect(second.api.patch("/api/v1/org", json={"name": "Renamed by second"}), 200)
-    by_second = _events(org, actor_id=second.id)
+    by_second = audit_events(org, actor_id=second.id)
     assert [e["action"] for e in by_second] == ["updated"]
-    after = _events(org, since=middle.isoformat())
+    after = audit_events(org, since=middle.isoformat())
     assert [e["action"] for e in after] == ["updated"]
-    before = _events(org, until=middle.isoformat())
+    before = audit_events(org, until=middle.isoformat())
     assert "updated" not in {e["action"] for e in before}
-    assert len(before) + len(after) == len(_events(org))
+    assert len(before) + len(after) == len(audit_events(org))
 
 
 def test_newest_first_and_paginated(orgs: OrgFactory) -> None:
@@ -138,9 +131,9 @@ def test_only_admins_read_the_audit_log(orgs: OrgFactory) -> None:
 
 def test_another_organisations_events_are_invisible(orgs: OrgFactory) -> None:
     mine, theirs = orgs.create(), orgs.create()
-    assert _events(mine, entity_id=theirs.admin.id) == []
-    assert _events(mine, actor_id=theirs.admin.id) == []
-    assert _events(mine, entity_id=theirs.id) == []
-    their_entities = {e["entity_id"] for e in _events(theirs)}
+    assert audit_events(mine, entity_id=theirs.admin.id) == []
+    assert audit_events(mine, actor_id=theirs.admin.id) == []
+    assert audit_events(mine, entity_id=theirs.id) == []
+    their_entities = {e["entity_id"] for e in audit_events(theirs)}
     assert their_entities
-    assert their_entities.isdisjoint({e["entity_id"] for e in _events(mine)})
+    assert their_entities.isdisjoint({e["entity_id"] for e in audit_events(mine)})

@@ -29,7 +29,7 @@ from service.api.base import Access
 from service.api.requests import OPEN_BLUEPRINTS
 from service.app import create_app
 from service.domain.access import AccessRole, Scope
-from tests.support.api import ApiClient, Org, OrgFactory, expect
+from tests.support.api import ApiClient, Org, OrgFactory, api_token, expect
 from tests.support.database import owner_connection
 
 NO_DATABASE = "postgresql+psycopg://unused@127.0.0.1:1/unused"
@@ -124,13 +124,6 @@ class World:
     pm_id: str
 
 
-def _api_token(org: Org, scopes: list[str]) -> ApiClient:
-    created = expect(
-        org.admin.api.post("/api/v1/api-tokens", json={"name": "matrix", "scopes": scopes}), 201
-    )
-    return ApiClient(org.client, created["token"])
-
-
 @pytest.fixture(scope="module")
 def world(app: Flask) -> World:
     factory = OrgFactory(app.test_client())
@@ -142,15 +135,15 @@ def world(app: Flask) -> World:
         Caller("admin", AccessRole.ADMIN, everything, a.admin.api),
         Caller("head_of_product", AccessRole.HEAD_OF_PRODUCT, everything, head.api),
         Caller("pm", AccessRole.PM, everything, pm.api),
-        Caller("token:read", AccessRole.ADMIN, frozenset({Scope.READ}), _api_token(a, ["read"])),
+        Caller("token:read", AccessRole.ADMIN, frozenset({Scope.READ}), api_token(a, ["read"])),
         Caller(
             "token:write",
             AccessRole.ADMIN,
             frozenset({Scope.READ, Scope.WRITE}),
-            _api_token(a, ["read", "write"]),
+            api_token(a, ["read", "write"]),
         ),
         Caller(
-            "token:admin", AccessRole.ADMIN, everything, _api_token(a, ["read", "write", "admin"])
+            "token:admin", AccessRole.ADMIN, everything, api_token(a, ["read", "write", "admin"])
         ),
         Caller("anonymous", None, frozenset(), ApiClient(a.client, None)),
     ]
@@ -166,7 +159,7 @@ def _populate(org: Org) -> None:
     roles = expect(api.get("/api/v1/product-roles"), 200)
     person = org.add_member(title="Target", manager_id=org.admin.id, product_role_id=roles[0]["id"])
     expect(api.post(f"/api/v1/members/{person.id}/invitation"), 201)
-    _api_token(org, ["read"])
+    api_token(org, ["read"])
     expect(api.post("/api/v1/teams", json={"name": "Target team"}), 201)
     # Inactive, so that it never gets a delivery: no test sends anything off this machine.
     hook = {"url": "https://93.184.216.34/hooks", "events": ["cycle.launched"], "active": False}

@@ -23,8 +23,8 @@ from werkzeug.test import TestResponse
 from service.adapters.repositories import ADMINS_LOCK
 from service.domain.access import AccessRole
 from service.domain.member import Member
-from tests.support.api import ApiClient, Org, OrgFactory, Person, expect
-from tests.support.career import audit_events, import_csv, members_by_email, post_csv
+from tests.support.api import ApiClient, Org, OrgFactory, Person, audit_events, expect
+from tests.support.career import import_csv, members_by_email, post_csv
 
 WAIT_S = 20.0
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.api import ApiClient, Org, OrgFactory, expect
+from tests.support.api import ApiClient, OrgFactory, api_token, expect
 from tests.support.webhooks import PUBLIC_URL, WEBHOOKS
 
 
@@ -151,13 +151,6 @@ def test_the_secret_is_shown_only_when_created_or_rotated(orgs: OrgFactory) -> N
     assert all(s not in json.dumps(log) for s in (created["secret"], rotated["secret"]))
 
 
-def _token(org: Org, scopes: list[str]) -> ApiClient:
-    made = expect(
-        org.admin.api.post("/api/v1/api-tokens", json={"name": "t", "scopes": scopes}), 201
-    )
-    return ApiClient(org.client, made["token"])
-
-
 def test_only_admins_through_the_admin_scope_manage_webhooks(orgs: OrgFactory) -> None:
     org = orgs.create()
     webhook = _create(org.admin.api)
@@ -165,7 +158,7 @@ def test_only_admins_through_the_admin_scope_manage_webhooks(orgs: OrgFactory) -
     refused = {
         "pm": org.add_member(access_role="pm").api,
         "head_of_product": org.add_member(access_role="head_of_product").api,
-        "token:read,write": _token(org, ["read", "write"]),
+        "token:read,write": api_token(org, ["read", "write"]),
     }
     calls = [
         ("GET", WEBHOOKS, None),
@@ -181,7 +174,7 @@ def test_only_admins_through_the_admin_scope_manage_webhooks(orgs: OrgFactory) -
             response = api.request(method, target, json=body)
             assert response.status_code == 403, (name, method, target)
             assert "secret" not in response.get_data(as_text=True)
-    admin_token = _token(org, ["admin"])
+    admin_token = api_token(org, ["admin"])
     for method, target, body in calls:
         assert admin_token.request(method, target, json=body).status_code < 300, (method, target)
 

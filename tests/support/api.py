@@ -124,3 +124,20 @@ class OrgFactory:
         )
         org.admin.api = org.log_in(admin_email)
         return org
+
+
+def audit_events(org: Org, **query: Any) -> list[dict[str, Any]]:
+    """The organisation's audit log as its admin reads it, newest first."""
+    events: list[dict[str, Any]] = expect(
+        org.admin.api.get("/api/v1/audit-events", query_string={"page_size": 100, **query}), 200
+    )
+    return events
+
+
+def api_token(org: Org, scopes: list[str]) -> ApiClient:
+    """A client with a new API token of the admin, with these scopes."""
+    body = expect(
+        org.admin.api.post("/api/v1/api-tokens", json={"name": "integration", "scopes": scopes}),
+        201,
+    )
+    return ApiClient(org.client, body["token"])

@@ -58,18 +58,3 @@ def members_by_email(org: Org) -> dict[str, dict[str, Any]]:
         if len(batch) < 100:
             return {m["email"]: m for m in found}
         page += 1
-
-
-def audit_events(org: Org, **query: Any) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = expect(
-        org.admin.api.get("/api/v1/audit-events", query_string={"page_size": 100, **query}), 200
-    )
-    return events
-
-
-def api_token(org: Org, scopes: list[str]) -> ApiClient:
-    body = expect(
-        org.admin.api.post("/api/v1/api-tokens", json={"name": "integration", "scopes": scopes}),
-        201,
-    )
-    return ApiClient(org.client, body["token"])
