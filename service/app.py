@@ -24,6 +24,9 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     app.extensions["review_service"] = wired.wiring
     app.extensions["review_readiness"] = wired.readiness
     app.extensions["review_engine"] = wired.engine
+    # The deliverer (``flask webhooks deliver``) runs on the settings the API checks
+    # endpoints with, not on a second reading of the environment.
+    app.extensions["review_webhook_settings"] = settings.webhooks
     init_api(app, Path(swagger_ui_path))
     cli.register(app)
     return app

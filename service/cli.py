@@ -178,10 +178,10 @@ def deliver_webhooks(once: bool) -> None:
 
     Without --once it runs until SIGINT or SIGTERM, finishing the attempt in flight.
     """
-    from service.bootstrap import WebhookSettings, webhook_deliverer
+    from service.bootstrap import webhook_deliverer
 
     wiring: Wiring = current_app.extensions["review_service"]
-    deliverer = webhook_deliverer(wiring, WebhookSettings.from_env())
+    deliverer = webhook_deliverer(wiring, current_app.extensions["review_webhook_settings"])
     try:
         if once:
             click.echo(f"Attempted {deliverer.deliver_due()} webhook deliveries.")
