@@ -13,14 +13,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.adapters.database import run_prepared
-from service.adapters.tenancy import bind
+from service.adapters.tenancy import bind, set_tenant
 from service.application.ports import InvitationRecord, LoginRecord
 from service.domain.access import ALL_SCOPES, AccessRole, Principal, Scope
 
 # Resolving the token and setting the tenant share one round trip.
 _RESOLVE = (
     "SELECT r.org_id, r.member_id, r.access_role, r.scopes, r.token_id,"
-    " set_config('app.current_org', r.org_id::text, true)"
+    f" {set_tenant('r.org_id::text')}"
     " FROM auth_resolve_token(%(token_hash)s) AS r"
 )
 

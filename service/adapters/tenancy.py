@@ -18,7 +18,17 @@ from service.domain.organisation import Organisation
 from service.domain.tenancy import TenantOwned
 
 TENANT_KEY = "org_id"
-SET_TENANT = text("SELECT set_config('app.current_org', :org_id, true)")
+#: The setting row-level security reads (``migrations/rls.py``), for this transaction.
+TENANT_SETTING = "app.current_org"
+
+
+def set_tenant(value: str) -> str:
+    """SQL that sets the transaction's tenant to ``value`` (an expression): statements
+    that learn the tenant themselves (a token, a claimed delivery) set it in passing."""
+    return f"set_config('{TENANT_SETTING}', {value}, true)"
+
+
+SET_TENANT = text(f"SELECT {set_tenant(':org_id')}")
 
 
 class TenantNotBound(RuntimeError):

@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import insert, select, text, update
 
 from service.adapters.repositories import TenantQueries, page_of
-from service.adapters.tenancy import bind
+from service.adapters.tenancy import bind, set_tenant
 from service.adapters.webhook_tables import webhook_attempts, webhook_deliveries, webhook_events
 from service.application.pagination import Page, PageRequest
 from service.application.webhook_ports import DeliveryAttempt, DeliveryRecord, DueDelivery
@@ -39,12 +39,11 @@ _ENQUEUE = text(
     FROM targets CROSS JOIN event
     """
 )
-# Claiming and binding the tenant share one round trip (as resolving a token does).
 # Across organisations, finished rows only (migration 0008): before any tenant is bound.
 _PRUNE = text("SELECT webhook_prune(:before)")
+# Claiming and binding the tenant share one round trip (as resolving a token does).
 _CLAIM = text(
-    "SELECT c.org_id, c.delivery_id, set_config('app.current_org', c.org_id::text, true)"
-    " FROM webhook_claim_due() AS c"
+    f"SELECT c.org_id, c.delivery_id, {set_tenant('c.org_id::text')} FROM webhook_claim_due() AS c"
 )
 _DUE = text(
     """

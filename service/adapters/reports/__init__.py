@@ -24,6 +24,7 @@ from service.adapters.reports.outcomes_sql import FREEZE_SQL
 from service.adapters.reports.readiness_sql import readiness_statement
 from service.adapters.reports.team_metrics_sql import team_metrics_statement
 from service.adapters.repositories import TenantQueries
+from service.adapters.tenancy import set_tenant
 from service.application.report_ports import (
     ReadinessPart,
     ReportCompetency,
@@ -52,7 +53,7 @@ WHERE c.org_id = :org AND c.id = :cycle"""
 
 #: The stream's own transaction: its tenant (row-level security) and settings.
 _PLANNER_SETTINGS = text(f"SELECT {SETTINGS}")
-STREAM_SETUP = text(f"SELECT set_config('app.current_org', :org, true), {SETTINGS}")
+STREAM_SETUP = text(f"SELECT {set_tenant(':org')}, {SETTINGS}")
 
 STREAM = {"stream_results": True, "yield_per": BATCH}
 
