@@ -28,9 +28,11 @@ from service.adapters.cycle_sql import COUNTED, rowcount
 from service.adapters.reporting_lines import subtree
 from service.adapters.repositories import TenantQueries, page_of
 from service.application.cycle_ports import (
+    ChosenMember,
     ParticipantRecord,
     ParticipantScope,
     Selection,
+    SelectionFacts,
 )
 from service.application.pagination import Page, PageRequest
 from service.domain.calibration import CycleParticipant
@@ -44,19 +46,17 @@ _m = tables.members.c
 
 
 class SqlParticipantRepository(TenantQueries):
-    def selection_problems(self, selection: Selection) -> dict[str, list[str]]:
+    def selection_facts(self, selection: Selection) -> SelectionFacts:
         org = self.org_id
-        errors: dict[str, list[str]] = {}
+        teams: frozenset[UUID] = frozenset()
         if selection.team_ids:
             t = tables.teams.c
-            found = set(
+            teams = frozenset(
                 self.session.execute(
                     select(t.id).where(t.org_id == org, t.id.in_(list(selection.team_ids)))
                 ).scalars()
             )
-            missing = [str(i) for i in selection.team_ids if i not in found]
-            if missing:
-                errors["team_ids"] = [f"No such team: {i}." for i in missing]
+        members: dict[UUID, ChosenMember] = {}
         if selection.member_ids:
             in_scope: ColumnElement[bool] = true()
             if selection.within is not None:
@@ -66,20 +66,12 @@ class SqlParticipantRepository(TenantQueries):
                 select(_m.id, _m.status, in_scope.label("in_scope")).where(
                     _m.org_id == org, _m.id.in_(list(selection.member_ids))
                 )
-            ).all()
-            known = {row.id: row for row in rows}
-            problems = []
-            for member_id in selection.member_ids:
-                row = known.get(member_id)
-                if row is None:
-                    problems.append(f"No such member: {member_id}.")
-                elif row.status != MemberStatus.ACTIVE:
-                    problems.append(f"Deactivated: {member_id}.")
-                elif not row.in_scope:
-                    problems.append(f"Not in your reporting subtree: {member_id}.")
-            if problems:
-                errors["member_ids"] = problems
-        return errors
+            )
+            members = {
+                row.id: ChosenMember(row.status == MemberStatus.ACTIVE, bool(row.in_scope))
+                for row in rows
+            }
+        return SelectionFacts(teams, members)
 
     def select(self, cycle: ReviewCycle, selection: Selection) -> int:
         org = self.org_id

@@ -8,7 +8,7 @@ built by a constant number of queries, whatever the page size.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -57,6 +57,23 @@ class Selection:
     team_ids: Sequence[UUID] | None
     member_ids: Sequence[UUID] | None
     within: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenMember:
+    """What a selection needs to know of a chosen member."""
+
+    active: bool
+    #: Within the selection's ``within`` subtree (always, without one).
+    in_scope: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionFacts:
+    """Of the teams and members a selection names, those that exist, and how."""
+
+    teams: frozenset[UUID]
+    members: Mapping[UUID, ChosenMember]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +231,9 @@ class CycleRepository(Protocol):
 
 
 class ParticipantRepository(Protocol):
-    def selection_problems(self, selection: Selection) -> dict[str, list[str]]:
-        """Field errors for unknown teams, and members unknown, inactive or out of scope."""
+    def selection_facts(self, selection: Selection) -> SelectionFacts:
+        """The named teams that exist, and the named members that exist, with whether
+        each is active and within the selection's scope."""
         ...
 
     def select(self, cycle: ReviewCycle, selection: Selection) -> int:

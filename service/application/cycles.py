@@ -19,7 +19,7 @@ from service.application.cycle_access import (
     viewer_of,
     visible_cycle,
 )
-from service.application.cycle_ports import CycleFilters, Selection
+from service.application.cycle_ports import CycleFilters, Selection, SelectionFacts
 from service.application.pagination import Page, PageRequest
 from service.domain.access import Principal, Scope
 from service.domain.cycle import (
@@ -69,10 +69,30 @@ def _selection(caller: Principal, cycle: ReviewCycle) -> Selection:
 
 def _choose_participants(ctx: Context, caller: Principal, cycle: ReviewCycle) -> int:
     selection = _selection(caller, cycle)
-    problems = ctx.uow.participants.selection_problems(selection)
+    problems = _selection_problems(selection, ctx.uow.participants.selection_facts(selection))
     if problems:
         raise Invalid("Some chosen participants are not valid.", problems)
     return ctx.uow.participants.select(cycle, selection)
+
+
+def _selection_problems(selection: Selection, facts: SelectionFacts) -> dict[str, list[str]]:
+    """Field errors: teams unknown; members unknown, deactivated or outside the subtree."""
+    errors: dict[str, list[str]] = {}
+    teams = [f"No such team: {i}." for i in selection.team_ids or () if i not in facts.teams]
+    if teams:
+        errors["team_ids"] = teams
+    members = []
+    for member_id in selection.member_ids or ():
+        chosen = facts.members.get(member_id)
+        if chosen is None:
+            members.append(f"No such member: {member_id}.")
+        elif not chosen.active:
+            members.append(f"Deactivated: {member_id}.")
+        elif not chosen.in_scope:
+            members.append(f"Not in your reporting subtree: {member_id}.")
+    if members:
+        errors["member_ids"] = members
+    return errors
 
 
 def create_cycle(ctx: Context, cmd: NewCycle) -> CycleView:
