@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import registry, relationship
 
-from service.adapters import tables
+from service.adapters import tables, webhook_tables
 from service.domain.audit import AuditEvent
 from service.domain.calibration import Calibration, CycleParticipant
 from service.domain.career import Competency, Expectation, ProductRole, Team
@@ -20,6 +20,7 @@ from service.domain.idempotency import IdempotencyRecord
 from service.domain.member import Member
 from service.domain.organisation import Organisation
 from service.domain.review import Rating, Review
+from service.domain.webhooks import Webhook
 
 mapper_registry = registry(metadata=tables.metadata)
 _mapped = False
@@ -103,3 +104,4 @@ def _map_review_cycles() -> None:
         exclude_properties=["ratings_json", "listed_json", "listed_author_json"],
         **_versioned(tables.reviews),
     )
+    m(Webhook, webhook_tables.webhooks, **_versioned(webhook_tables.webhooks))

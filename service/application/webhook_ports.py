@@ -78,11 +78,6 @@ class Webhooks(Protocol):
 
     def get(self, webhook_id: UUID) -> Webhook | None: ...
 
-    def save(self, webhook: Webhook) -> None:
-        """Write the changed endpoint if its version is still the one read (else
-        ``PreconditionFailed``), and move the version on."""
-        ...
-
     def delete(self, webhook: Webhook) -> None:
         """With its deliveries and their attempts."""
         ...

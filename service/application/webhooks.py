@@ -111,7 +111,6 @@ def update_webhook(
     after = _snapshot(webhook)
     if after != before:
         webhook.updated_at = ctx.now()
-        ctx.uow.webhooks.save(webhook)
         audit.record(
             ctx,
             entity_type="webhook",
@@ -144,7 +143,6 @@ def rotate_secret(
     now = ctx.now()
     webhook.rotate_secret(now, grace)
     webhook.updated_at = now
-    ctx.uow.webhooks.save(webhook)
     audit.record(
         ctx,
         entity_type="webhook",
