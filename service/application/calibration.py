@@ -12,9 +12,9 @@ from service.application.context import Context
 from service.application.cycle_access import visible_cycle
 from service.application.cycle_ports import ParticipantRecord, ParticipantScope
 from service.application.pagination import Page, PageRequest
-from service.domain.access import AccessRole, Principal, Scope
+from service.domain.access import Scope
 from service.domain.calibration import CycleParticipant
-from service.domain.cycle import CycleState, ReviewCycle, in_competency_order
+from service.domain.cycle import CycleState, ReviewCycle, in_competency_order, runs_cycles
 from service.domain.errors import Forbidden, NotFound
 from service.domain.readiness import final_ratings
 
@@ -26,11 +26,6 @@ class ParticipantView:
     final_ratings: list[tuple[UUID, int]] | None
     calibrated: bool | None
     version: int | None = None
-
-
-def _sees_results(caller: Principal) -> bool:
-    """Admins and heads of product (over their subtree: the rows they get)."""
-    return caller.access_role in (AccessRole.ADMIN, AccessRole.HEAD_OF_PRODUCT)
 
 
 def _view(record: ParticipantRecord, results: bool, order: Sequence[UUID]) -> ParticipantView:
@@ -46,7 +41,7 @@ def list_participants(ctx: Context, cycle_id: UUID, page: PageRequest) -> Page[P
     caller = ctx.caller
     caller.require_scope(Scope.READ)
     cycle = visible_cycle(ctx, cycle_id)
-    results = _sees_results(caller) and cycle.state is not CycleState.DRAFT
+    results = runs_cycles(caller) and cycle.state is not CycleState.DRAFT
     scope = ParticipantScope(caller.member_id, everyone=caller.is_admin)
     found = ctx.uow.participants.list(cycle, scope, page, results=results)
     order = [c.competency_id for c in ctx.uow.cycles.competencies(cycle.id)] if results else []
@@ -74,7 +69,7 @@ def calibrate_participant(
     """Set a participant's final ratings (replacing earlier ones) while calibrating."""
     caller = ctx.caller
     caller.require_scope(Scope.WRITE)
-    if not _sees_results(caller):
+    if not runs_cycles(caller):
         raise Forbidden("Only admins and heads of product calibrate.")
     # Share-locked: a release in flight is waited for, and then refuses this (409).
     cycle = visible_cycle(ctx, cycle_id, lock="share")

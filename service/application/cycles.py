@@ -26,7 +26,7 @@ from service.domain.cycle import (
     SELECTION_FIELDS,
     CycleState,
     ReviewCycle,
-    may_create_cycles,
+    runs_cycles,
 )
 from service.domain.errors import Forbidden, Invalid
 
@@ -56,7 +56,7 @@ class CycleChanges:
 def _require_runner(ctx: Context) -> Principal:
     caller = ctx.caller
     caller.require_scope(Scope.WRITE)
-    if not may_create_cycles(caller):
+    if not runs_cycles(caller):
         raise Forbidden("Only admins and heads of product run review cycles.")
     return caller
 

@@ -301,5 +301,7 @@ def manages_cycle(caller: Principal, cycle: ReviewCycle) -> bool:
     return caller.access_role is AccessRole.HEAD_OF_PRODUCT and cycle.created_by == caller.member_id
 
 
-def may_create_cycles(caller: Principal) -> bool:
+def runs_cycles(caller: Principal) -> bool:
+    """Admins and heads of product (these over their subtree) create and run cycles,
+    calibrate, and see participants' results."""
     return caller.access_role in (AccessRole.ADMIN, AccessRole.HEAD_OF_PRODUCT)
