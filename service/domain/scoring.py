@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from uuid import UUID
 
+from service.domain.cycle import in_competency_order
 from service.domain.readiness import rounded
 
 
@@ -86,8 +87,8 @@ def anonymous_feedback(
     )
     means = [
         MeanScore(competency_id, _mean(values), len(values))
-        for competency_id, values in sorted(
-            scores.items(), key=lambda kv: (position.get(kv[0], last), str(kv[0]))
+        for competency_id, values in in_competency_order(
+            scores.items(), competency_order, lambda kv: kv[0]
         )
     ]
     return AnonymousFeedback(count, comments, means)
