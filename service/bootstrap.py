@@ -8,16 +8,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from limits.errors import ConfigurationError as LimitsConfigurationError
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import sessionmaker
 
 from service.adapters import orm
 from service.adapters.database import serving_engine
 from service.adapters.passwords import Argon2Passwords
+from service.adapters.rate_limits import Unlimited, WindowRateLimiter
 from service.adapters.tenancy import TenantSession
 from service.adapters.unit_of_work import SqlUnitOfWork
 from service.adapters.webhook_sender import HttpWebhookSender, ResolvingHosts
 from service.application.context import Policies, Wiring
+from service.application.rate_limits import RateLimiter
 from service.application.webhook_delivery import Deliverer
 from service.domain.webhook_retries import RetrySchedule
 
@@ -57,6 +60,36 @@ class WebhookSettings:
         )
 
 
+# 20 requests a second on average, with room for a web page's burst of calls.
+DEFAULT_RATE_LIMIT = "1200/minute"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitSettings:
+    """``RATE_LIMIT_PER_TOKEN``: each credential's budget, in the ``limits`` notation
+    (``1200/minute``, or several: ``1200/minute;60/second``), ``off`` for none.
+    ``RATE_LIMIT_STORAGE_URL``: where the counts live; ``memory://`` counts per worker
+    process, so set ``redis://...`` wherever more than one process serves."""
+
+    per_token: str = DEFAULT_RATE_LIMIT
+    storage_url: str = "memory://"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RateLimitSettings:
+        return cls(
+            per_token=env.get("RATE_LIMIT_PER_TOKEN", DEFAULT_RATE_LIMIT).strip(),
+            storage_url=env.get("RATE_LIMIT_STORAGE_URL", "memory://").strip(),
+        )
+
+    def limiter(self) -> RateLimiter:
+        if self.per_token.lower() == "off":
+            return Unlimited()
+        try:
+            return WindowRateLimiter(self.storage_url, self.per_token)
+        except (ValueError, LimitsConfigurationError) as error:  # bad rule, unknown store
+            raise ConfigurationError(f"Rate limits: {error}") from error
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, read from the environment only."""
@@ -68,6 +101,7 @@ class Settings:
     pool_size: int
     log_level: str
     webhooks: WebhookSettings
+    rate_limits: RateLimitSettings
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -92,6 +126,7 @@ class Settings:
             pool_size=int(env.get("DB_POOL_SIZE", "5")),
             log_level=env.get("LOG_LEVEL", "INFO"),
             webhooks=WebhookSettings.from_env(env),
+            rate_limits=RateLimitSettings.from_env(env),
         )
 
 
@@ -147,6 +182,7 @@ def wire(settings: Settings) -> Wired:
         unit_of_work=lambda: SqlUnitOfWork(session_factory, hosts),
         passwords=Argon2Passwords(fast=settings.fast_password_hashing),
         policies=settings.policies,
+        rate_limiter=settings.rate_limits.limiter(),
     )
     return Wired(wiring, engine, readiness)
 

@@ -6,7 +6,6 @@ unique slugs, so nothing needs rolling back and tests may run in parallel.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -16,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
-from service.app import create_app
 from service.cli import alembic_config
 from tests.support.api import ApiClient, Org, OrgFactory
+from tests.support.apps import running_app
 from tests.support.database import conninfo, resolve_test_database_url
 
 
@@ -40,16 +39,8 @@ def owner_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def app(owner_url: str) -> Iterator[Flask]:
-    env = {
-        "DATABASE_URL": owner_url,
-        "FAST_PASSWORD_HASHING": "true",
-        "LOG_LEVEL": "WARNING",
-        "PATH": os.environ.get("PATH", ""),
-    }
-    application = create_app(env)
-    application.config["TESTING"] = True
-    yield application
-    application.extensions["review_engine"].dispose()
+    with running_app(owner_url) as application:
+        yield application
 
 
 @pytest.fixture

@@ -57,6 +57,11 @@ Authenticate with `Authorization: Bearer <token>`: a log-in token from
 Every error has one JSON shape: `{"code", "status", "message", "errors"}`.
 Lists are paginated with `page` and `page_size` (at most 100); the
 `X-Pagination` header carries the totals.
+
+Each token has a request budget (by default 1,200 a minute; a member's log-in tokens
+share one). Authenticated answers carry `X-RateLimit-Limit`, `X-RateLimit-Remaining`
+and `X-RateLimit-Reset` (Unix time); a spent budget answers 429 with `Retry-After`
+(seconds). Ten failed log-ins for one identity within 15 minutes also answer 429.
 """
 
 

@@ -90,7 +90,11 @@ def operation(
             ).strip()
             # Component names, not "$ref" dicts: flask-smorest registers its
             # per-status responses lazily, only when referenced by name.
-            doc["responses"] = {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}
+            doc["responses"] = {
+                "401": "UNAUTHORIZED",
+                "403": "FORBIDDEN",
+                "429": "TOO_MANY_REQUESTS",
+            }
         apidoc = deepcopy(getattr(func, "_apidoc", {}))
         apidoc["manual_doc"] = deepupdate(deepcopy(apidoc.get("manual_doc", {})), doc)
         func._apidoc = apidoc  # type: ignore[attr-defined]

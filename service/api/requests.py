@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from service.api import idempotency
 from service.api.base import Access
-from service.application import auth
+from service.application import auth, rate_limits
 from service.application.context import Context, Wiring
 from service.domain.errors import Forbidden, Unauthenticated
 
@@ -87,6 +87,9 @@ def _before_request() -> Response | None:
         return None
     ctx = context()
     principal = auth.authenticate(ctx, _bearer_token())
+    # Charged before the access checks: a refused request costs the server all the same.
+    g.quota = rate_limits.charge(wiring().rate_limiter, principal)
+    rate_limits.enforce(g.quota)
     if access.scope is not None:
         principal.require_scope(access.scope)
     if access.roles:
@@ -108,6 +111,15 @@ def _check_media_type(access: Access) -> None:
 def _after_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
     g.request_succeeded = response.status_code < 400
+    quota: rate_limits.Quota | None = g.get("quota")
+    if quota is not None:
+        response.headers.update(
+            {
+                "X-RateLimit-Limit": str(quota.limit),
+                "X-RateLimit-Remaining": str(quota.remaining),
+                "X-RateLimit-Reset": str(quota.reset_at),
+            }
+        )
     etag = g.get("response_etag")
     if etag and response.status_code < 300:
         response.headers["ETag"] = etag

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from service.application.ports import PasswordHasher, UnitOfWork
+from service.application.rate_limits import RateLimiter
 from service.domain.access import Principal, Scope
 from service.domain.errors import Unauthenticated
 
@@ -57,6 +58,7 @@ class Wiring:
     unit_of_work: Callable[[], UnitOfWork]
     passwords: PasswordHasher
     policies: Policies
+    rate_limiter: RateLimiter
 
     def context(self) -> Context:
         return Context(uow=self.unit_of_work(), passwords=self.passwords, policies=self.policies)

@@ -162,10 +162,13 @@ def test_migrate_and_api_run_the_same_image(services: dict[str, Any]) -> None:
     assert migrate["build"] == api["build"]
 
 
-def test_api_waits_for_the_migrations_and_the_db(services: dict[str, Any]) -> None:
+def test_api_waits_for_the_migrations_the_db_and_the_quota_store(
+    services: dict[str, Any],
+) -> None:
     assert _depends_on(services["api"]) == {
         "db": "service_healthy",
         "migrate": "service_completed_successfully",
+        "redis": "service_healthy",
     }
 
 
@@ -226,3 +229,9 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
     }
     assert {".venv", ".data", ".git"} <= patterns
     assert not {"service", "migrations", "pyproject.toml"} & patterns
+
+
+def test_api_workers_share_their_request_quotas_in_redis(services: dict[str, Any]) -> None:
+    env = services["api"]["environment"]
+    assert env["RATE_LIMIT_STORAGE_URL"].startswith("redis://redis:")
+    assert "healthcheck" in services["redis"]

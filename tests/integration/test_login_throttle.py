@@ -7,7 +7,6 @@ Two application instances on one database stand in for two gunicorn workers
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 
 import psycopg
@@ -15,23 +14,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.app import create_app
 from tests.support.api import PASSWORD, Org, OrgFactory, expect
+from tests.support.apps import running_app
 from tests.support.database import conninfo
 
 
 @pytest.fixture(scope="module")
 def second_worker(owner_url: str) -> Iterator[Flask]:
-    worker = create_app(
-        {
-            "DATABASE_URL": owner_url,
-            "FAST_PASSWORD_HASHING": "true",
-            "LOG_LEVEL": "WARNING",
-            "PATH": os.environ.get("PATH", ""),
-        }
-    )
-    yield worker
-    worker.extensions["review_engine"].dispose()
+    with running_app(owner_url) as worker:
+        yield worker
 
 
 def _log_in(client: FlaskClient, org: Org, password: str) -> int:

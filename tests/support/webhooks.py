@@ -8,7 +8,6 @@ import base64
 import hashlib
 import hmac
 import ipaddress
-import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -21,10 +20,10 @@ import psycopg
 from flask import Flask
 
 from service.adapters.webhook_sender import HttpWebhookSender, ResolvingHosts
-from service.app import create_app
 from service.application.webhook_delivery import Deliverer
 from service.bootstrap import WebhookSettings, webhook_deliverer
 from tests.support.api import Org, expect
+from tests.support.apps import running_app
 
 WEBHOOKS = "/api/v1/webhooks"
 #: A public address, written as an IP so that no DNS is needed; never called in tests.
@@ -122,20 +121,8 @@ def local_deliverer(app: Flask, **settings: Any) -> Deliverer:
 @contextmanager
 def loopback_app(owner_url: str) -> Iterator[Flask]:
     """The API as a development set-up runs it: http://127.0.0.1 endpoints allowed."""
-    app = create_app(
-        {
-            "DATABASE_URL": owner_url,
-            "FAST_PASSWORD_HASHING": "true",
-            "LOG_LEVEL": "WARNING",
-            "WEBHOOKS_ALLOW_LOOPBACK": "true",
-            "PATH": os.environ.get("PATH", ""),
-        }
-    )
-    app.config["TESTING"] = True
-    try:
+    with running_app(owner_url, WEBHOOKS_ALLOW_LOOPBACK="true") as app:
         yield app
-    finally:
-        app.extensions["review_engine"].dispose()
 
 
 def make_due(owner: psycopg.Connection, delivery_id: str) -> None:

@@ -1,0 +1,70 @@
+"""Request quotas counted by the ``limits`` library.
+
+The counts live in the store of ``RATE_LIMIT_STORAGE_URL``: Redis (``redis://...``) where
+several workers or hosts serve, so that they share one count; ``memory://`` counts in
+each worker process, which only a single-process development server should rely on.
+Windows slide (``limits``' sliding window counter), so a burst at a window's edge
+does not get twice the budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from service.application.rate_limits import Quota
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "review-api"
+
+
+class WindowRateLimiter:
+    def __init__(self, storage_url: str, rules: str) -> None:
+        """``rules`` in the ``limits`` notation, ``;``-separated: ``1200/minute;50/second``."""
+        self._rules: list[RateLimitItem] = parse_many(rules)
+        self._storage = storage_from_string(storage_url)
+        self._strategy = SlidingWindowCounterRateLimiter(self._storage)
+
+    def charge(self, key: str) -> Quota | None:
+        try:
+            return self._charge(key)
+        except Exception:  # the store's own errors vary with the backend
+            log.warning("rate limit store unavailable: request not counted", exc_info=True)
+            return None
+
+    def _charge(self, key: str) -> Quota:
+        tightest: Quota | None = None
+        for rule in self._rules:
+            allowed = self._strategy.hit(rule, NAMESPACE, key)
+            stats = self._strategy.get_window_stats(rule, NAMESPACE, key)
+            quota = _quota(allowed, rule.amount, stats.remaining, stats.reset_time)
+            if not allowed:
+                return quota
+            if tightest is None or quota.remaining < tightest.remaining:
+                tightest = quota
+        assert tightest is not None  # parse_many refuses an empty rule set
+        return tightest
+
+
+class Unlimited:
+    """``RATE_LIMIT_PER_TOKEN=off``: nothing is counted."""
+
+    def charge(self, key: str) -> Quota | None:
+        return None
+
+
+def _quota(allowed: bool, limit: int, remaining: int, reset_time: float) -> Quota:
+    wait = max(1, math.ceil(reset_time - time.time()))
+    return Quota(
+        allowed=allowed,
+        limit=limit,
+        remaining=max(0, remaining),
+        reset_at=math.ceil(reset_time),
+        retry_after=wait,
+    )

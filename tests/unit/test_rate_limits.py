@@ -1,0 +1,89 @@
+"""The quota arithmetic, on the ``limits`` library's in-process store."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from service.adapters.rate_limits import Unlimited, WindowRateLimiter
+from service.application import rate_limits
+from service.bootstrap import ConfigurationError, RateLimitSettings
+from service.domain.access import AccessRole, Principal
+from service.domain.errors import TooManyRequests
+
+
+def _key() -> str:
+    return f"test:{uuid.uuid4()}"
+
+
+def test_a_budget_counts_down_then_refuses_until_the_window_frees() -> None:
+    limiter, key = WindowRateLimiter("memory://", "3/minute"), _key()
+    quotas = [limiter.charge(key) for _ in range(4)]
+    assert [q.allowed for q in quotas if q] == [True, True, True, False]
+    assert [q.remaining for q in quotas if q] == [2, 1, 0, 0]
+    refused = quotas[-1]
+    assert refused is not None
+    assert refused.limit == 3
+    assert 1 <= refused.retry_after <= 60
+    assert refused.reset_at >= int(time.time())
+
+
+def test_keys_have_budgets_of_their_own() -> None:
+    limiter, spender, other = WindowRateLimiter("memory://", "1/minute"), _key(), _key()
+    assert limiter.charge(spender).allowed  # type: ignore[union-attr]
+    assert not limiter.charge(spender).allowed  # type: ignore[union-attr]
+    assert limiter.charge(other).allowed  # type: ignore[union-attr]
+
+
+def test_the_tightest_of_several_windows_is_reported_and_enforced() -> None:
+    limiter, key = WindowRateLimiter("memory://", "100/minute;2/second"), _key()
+    first = limiter.charge(key)
+    assert first is not None
+    assert (first.limit, first.remaining) == (2, 1)
+    limiter.charge(key)
+    third = limiter.charge(key)
+    assert third is not None
+    assert not third.allowed
+    assert third.limit == 2
+
+
+def test_an_unreachable_store_lets_requests_through_uncounted() -> None:
+    # Port 1 refuses connections: the quota store is down, the API must stay up.
+    limiter = WindowRateLimiter("redis://127.0.0.1:1/0", "1/minute")
+    assert limiter.charge(_key()) is None
+    assert limiter.charge(_key()) is None
+
+
+def test_limits_can_be_switched_off() -> None:
+    assert isinstance(RateLimitSettings(per_token="off").limiter(), Unlimited)
+    assert Unlimited().charge(_key()) is None
+
+
+@pytest.mark.parametrize(
+    ("per_token", "storage_url"),
+    [("lots/minute", "memory://"), ("", "memory://"), ("10/minute", "carrier-pigeon://x")],
+)
+def test_a_bad_setting_stops_the_start(per_token: str, storage_url: str) -> None:
+    with pytest.raises(ConfigurationError):
+        RateLimitSettings(per_token=per_token, storage_url=storage_url).limiter()
+
+
+def test_api_tokens_have_their_own_budget_and_log_ins_share_their_members() -> None:
+    org, member, token = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    session = Principal(org, member, AccessRole.ADMIN)
+    integration = Principal(org, member, AccessRole.ADMIN, token_id=token)
+    assert rate_limits.quota_key(session) == f"member:{member}"
+    assert rate_limits.quota_key(integration) == f"api-token:{token}"
+
+
+def test_a_spent_budget_is_refused_with_the_wait() -> None:
+    limiter, key = WindowRateLimiter("memory://", "1/minute"), _key()
+    rate_limits.enforce(limiter.charge(key))
+    refused = limiter.charge(key)
+    with pytest.raises(TooManyRequests) as raised:
+        rate_limits.enforce(refused)
+    assert refused is not None
+    assert raised.value.retry_after == refused.retry_after
+    rate_limits.enforce(None)  # no quota applies: nothing to refuse
