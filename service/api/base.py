@@ -50,6 +50,7 @@ class Access:
     roles: tuple[AccessRole, ...] = ()
     body_types: tuple[str, ...] = ("application/json",)
     max_body: int | None = None
+    shown_once: str | None = None
 
 
 def operation(
@@ -62,7 +63,10 @@ def operation(
     description: str | None = None,
     body_types: Iterable[str] = ("application/json",),
     max_body: int | None = None,
+    shown_once: str | None = None,
 ) -> Callable[[F], F]:
+    """``shown_once``: the field of the answer that shows a secret once; a replay of
+    the request (``Idempotency-Key``) answers it null, and it is never stored."""
     if not public and scope is None:
         raise ValueError(f"{operation_id}: give a scope, or mark it public")
     access = Access(
@@ -71,6 +75,7 @@ def operation(
         roles=tuple(roles),
         body_types=tuple(body_types),
         max_body=max_body,
+        shown_once=shown_once,
     )
 
     def decorator(func: F) -> F:
@@ -79,6 +84,12 @@ def operation(
             doc["summary"] = summary
         # The view's docstring is what a stranger reads about the operation.
         explained = description or inspect.getdoc(func)
+        if shown_once:
+            explained = (explained or "") + (
+                f"\n\nRetried with the same `Idempotency-Key`, the first answer is replayed"
+                f" with `{shown_once}` null: the secret is shown once, and not kept for"
+                " replays. If that first answer was lost, make another."
+            )
         if explained:
             doc["description"] = explained
         if public:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Response, g, request
@@ -36,14 +37,27 @@ def before_view(ctx: Context) -> Response | None:
     return response
 
 
-def after_view(ctx: Context, response: Response) -> None:
+def after_view(ctx: Context, response: Response, shown_once: str | None) -> None:
     key: str | None = g.pop("idempotency_key", None)
     if key is None or response.is_streamed:
         return
     headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+    body = response.get_data(as_text=True)
+    if shown_once is not None:
+        body = _without_secret(body, shown_once)
     try:
-        idempotency.complete(
-            ctx, key, response.status_code, response.get_data(as_text=True), headers
-        )
+        idempotency.complete(ctx, key, response.status_code, body, headers)
     except Exception:  # the change itself is committed; never turn it into a 500
         log.exception("could not store the idempotent response")
+
+
+def _without_secret(body: str, field: str) -> str:
+    """A secret is shown once: its answer is kept for replays with the secret null."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(answer, dict) and answer.get(field) is not None:
+        answer[field] = None
+        return json.dumps(answer)
+    return body

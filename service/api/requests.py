@@ -125,7 +125,8 @@ def _after_request(response: Response) -> Response:
         response.headers["ETag"] = etag
     ctx: Context | None = g.get("review_context")
     if ctx is not None and ctx.principal is not None:
-        idempotency.after_view(ctx, response)
+        access = _access_of_endpoint()
+        idempotency.after_view(ctx, response, access.shown_once if access else None)
     started = g.get("request_started")
     principal = ctx.principal if ctx else None
     fields: dict[str, Any] = {

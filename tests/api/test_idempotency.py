@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from tests.support.api import OrgFactory, expect
+import pytest
+
+from tests.support.api import Org, OrgFactory, expect
+from tests.support.database import owner_connection
+from tests.support.webhooks import register
+
+LOCAL_HOOK = "http://127.0.0.1:9/hook"
 
 
 def _new_member(email: str) -> dict[str, str]:
@@ -70,3 +76,50 @@ def test_an_invalid_key_answers_422(orgs: OrgFactory) -> None:
         "/api/v1/members", json=_new_member("k@example.com"), headers={"Idempotency-Key": "x" * 256}
     )
     assert expect(response, 422)["errors"]["Idempotency-Key"]
+
+
+def _stored_answers(owner_url: str, org_id: str) -> list[str]:
+    with owner_connection(owner_url) as owner:
+        rows = owner.execute(
+            "SELECT response_body FROM idempotency_keys WHERE org_id = %s", (org_id,)
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "secret"),
+    [
+        ("/api/v1/api-tokens", {"name": "hris", "scopes": ["read"]}, "token"),
+        ("/api/v1/webhooks", {"url": LOCAL_HOOK, "events": ["cycle.launched"]}, "secret"),
+        ("/api/v1/members/{member}/invitation", None, "token"),
+    ],
+)
+def test_a_secret_is_shown_once_and_kept_for_no_replay(
+    dev_org: Org, owner_url: str, path: str, body: dict[str, object] | None, secret: str
+) -> None:
+    org = dev_org  # webhooks to 127.0.0.1 allowed
+    path = path.format(member=org.add_member().id)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = expect(org.admin.api.post(path, json=body, headers=key), 201)
+    replay = org.admin.api.post(path, json=body, headers=key)
+    replayed = expect(replay, 201)
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert first[secret]
+    assert replayed[secret] is None
+    assert {k: v for k, v in replayed.items() if k != secret} == {
+        k: v for k, v in first.items() if k != secret
+    }
+    assert not any(first[secret] in stored for stored in _stored_answers(owner_url, org.id))
+
+
+def test_a_rotated_secret_is_kept_for_no_replay(dev_org: Org, owner_url: str) -> None:
+    org = dev_org
+    created = register(org, LOCAL_HOOK)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    path = f"/api/v1/webhooks/{created['id']}/rotate-secret"
+    rotated = expect(org.admin.api.post(path, json={}, headers=key), 200)
+    replayed = expect(org.admin.api.post(path, json={}, headers=key), 200)
+    assert rotated["secret"] != created["secret"]
+    assert replayed["secret"] is None
+    assert replayed["id"] == rotated["id"]
+    assert not any(rotated["secret"] in stored for stored in _stored_answers(owner_url, org.id))

@@ -33,7 +33,11 @@ class ApiTokens(MethodView):
         return paginated(pagination_parameters, page)
 
     @operation(
-        "createApiToken", scope=Scope.ADMIN, roles=[AccessRole.ADMIN], summary="Make a token"
+        "createApiToken",
+        scope=Scope.ADMIN,
+        roles=[AccessRole.ADMIN],
+        summary="Make a token",
+        shown_once="token",
     )
     @blp.arguments(ApiTokenSchema)
     @blp.response(201, CreatedApiTokenSchema)

@@ -26,5 +26,7 @@ class ApiTokenSchema(Schema):
 
 class CreatedApiTokenSchema(ApiTokenSchema):
     token = ma.fields.String(
-        dump_only=True, metadata={"description": "The secret, shown only now."}
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The secret, shown only now (null in a replayed answer)."},
     )

@@ -158,6 +158,7 @@ class Invite(MethodView):
         scope=Scope.ADMIN,
         roles=[AccessRole.ADMIN],
         summary="Issue a one-time invitation",
+        shown_once="token",
     )
     @blp.response(201, InvitationSchema)
     @blp.alt_response(404, description="No such member in your organisation.")

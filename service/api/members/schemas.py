@@ -66,7 +66,10 @@ class MemberQuerySchema(Schema):
 
 
 class InvitationSchema(Schema):
-    token = ma.fields.String(metadata={"description": "Shown once; send it to the person."})
+    token = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "Shown once; send it to the person (null in a replayed answer)."},
+    )
     expires_at = ma.fields.DateTime()
 
 

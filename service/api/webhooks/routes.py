@@ -72,7 +72,13 @@ class Webhooks(MethodView):
         page = use_cases.list_webhooks(context(), page_request(pagination_parameters))
         return paginated(pagination_parameters, page)
 
-    @operation("createWebhook", scope=Scope.ADMIN, roles=ADMINS, summary="Register a webhook")
+    @operation(
+        "createWebhook",
+        scope=Scope.ADMIN,
+        roles=ADMINS,
+        summary="Register a webhook",
+        shown_once="secret",
+    )
     @blp.arguments(WebhookSchema)
     @blp.response(201, WebhookWithSecretSchema)
     def post(self, body: dict[str, Any]) -> Webhook:
@@ -119,7 +125,13 @@ class WebhookById(MethodView):
 
 @blp.route("/<uuid:webhook_id>/rotate-secret")
 class RotateSecret(MethodView):
-    @operation("rotateWebhookSecret", scope=Scope.ADMIN, roles=ADMINS, summary="Rotate the secret")
+    @operation(
+        "rotateWebhookSecret",
+        scope=Scope.ADMIN,
+        roles=ADMINS,
+        summary="Rotate the secret",
+        shown_once="secret",
+    )
     @blp.arguments(RotateSecretSchema)
     @blp.response(200, WebhookWithSecretSchema)
     @blp.alt_response(404, description=NOT_FOUND)

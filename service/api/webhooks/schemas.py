@@ -62,10 +62,11 @@ class WebhookPatchSchema(Schema):
 class WebhookWithSecretSchema(WebhookSchema):
     secret = ma.fields.String(
         dump_only=True,
+        allow_none=True,
         metadata={
             "description": "The signing secret (`whsec_` and base64), shown only in this "
-            "answer. The service keeps it retrievable, not hashed, because it signs every "
-            "message with it; it never appears in any other answer."
+            "answer (null in a replayed one). The service keeps it retrievable, not hashed, "
+            "because it signs every message with it; it never appears in any other answer."
         },
     )
 
