@@ -27,7 +27,7 @@ PEOPLE = 10_000
 IMPORT_TARGET_S = 5.0
 SUBTREE_TARGET_MS = 50.0
 SUBTREE_READS = 200
-ROLES = ("Associate Product Manager", "Product Manager", "Senior Product Manager")
+ROLES = ("Associate PM", "Product Manager", "Senior PM")
 HEADER = "email,name,title,access_role,product_role,manager_email,team"
 
 

@@ -42,7 +42,7 @@ NAMES = {
     "admin": "GET /reviews 100 of 15k, admin",
 }
 HEADER = "email,name,title,access_role,product_role,manager_email,team"
-ROLES = ("Associate Product Manager", "Product Manager", "Senior Product Manager")
+ROLES = ("Associate PM", "Product Manager", "Senior PM")
 CYCLE = {
     "name": "H1 2026",
     "period_start": "2026-01-01",

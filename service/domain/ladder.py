@@ -101,7 +101,7 @@ E = DefaultExpectation
 DEFAULT_LADDER = (
     DefaultRole(
         1,
-        "Associate Product Manager",
+        "Associate PM",
         "Owns well-scoped features inside a team's roadmap, with close guidance.",
         E(1, "0.2", "Explains why their feature matters to the customer and the team's goal."),
         E(
@@ -142,7 +142,7 @@ DEFAULT_LADDER = (
     ),
     DefaultRole(
         3,
-        "Senior Product Manager",
+        "Senior PM",
         "Owns a complex area or product line with ambiguity, several stakeholders and "
         "measurable business impact.",
         E(

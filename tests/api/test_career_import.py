@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from service.application.people_csv import MAX_ROWS
 from service.demo import DEMO_PEOPLE
 from tests.support.api import Org, OrgFactory, api_token, audit_events, expect
 from tests.support.career import HEADER, csv_of, import_csv, ladder, members_by_email, post_csv
 
 PEOPLE = csv_of(
     # Reports come before their managers: the file's order does not matter.
-    "apm@x.com,Alex Park,Associate PM,pm,Associate Product Manager,senior@x.com,Payments",
-    "senior@x.com,Sara Lind,Senior PM,,Senior Product Manager,lead@x.com,payments",
+    "apm@x.com,Alex Park,Associate PM,pm,Associate PM,senior@x.com,Payments",
+    "senior@x.com,Sara Lind,Senior PM,,Senior PM,lead@x.com,payments",
     "lead@x.com,Luis Ortega,Product Lead,pm,Product Lead,hop@x.com,Payments",
     "hop@x.com,Hana Okafor,Head of Product,head_of_product,Head of Product,,Leadership",
 )
@@ -38,7 +39,7 @@ def test_an_import_creates_people_teams_and_reporting_lines(orgs: OrgFactory) ->
     assert apm["manager_id"] == senior["id"]
     assert senior["manager_id"] == people["lead@x.com"]["id"]
     assert (apm["team_name"], senior["team_name"]) == ("Payments", "Payments")
-    assert apm["product_role_name"] == "Associate Product Manager"
+    assert apm["product_role_name"] == "Associate PM"
     assert senior["access_role"] == "pm"  # empty: the default for a new member
     assert people["hop@x.com"]["access_role"] == "head_of_product"
     reports = expect(org.admin.api.get(f"/api/v1/members/{people['hop@x.com']['id']}/reports"), 200)
@@ -59,7 +60,7 @@ def test_a_reimport_is_idempotent_and_updates_by_email(orgs: OrgFactory) -> None
     etag = org.admin.api.get(f"/api/v1/members/{before['apm@x.com']['id']}").headers["ETag"]
     assert etag == '"v1"'
 
-    changed = PEOPLE.replace("Alex Park,Associate PM,pm,Associate Product Manager,senior@x.com",
+    changed = PEOPLE.replace("Alex Park,Associate PM,pm,Associate PM,senior@x.com",
                              "Alex Park,Product Manager,pm,Product Manager,lead@x.com")  # fmt: skip
     result = import_csv(org.admin.api, changed)
     assert (result["created"], result["updated"], result["unchanged"]) == (0, 1, 3)
@@ -234,6 +235,17 @@ def test_body_type_and_size_limits(orgs: OrgFactory) -> None:
     assert expect(as_json, 415)["code"] == 415
     big = HEADER + "\n" + "x" * (10 * 1024 * 1024)
     assert expect(post_csv(api, big), 413)["code"] == 413
+
+
+def test_a_file_of_more_people_than_one_import_takes_is_refused_whole(
+    orgs: OrgFactory,
+) -> None:
+    org = orgs.create()
+    rows = [f"p{i}@big.example,P{i}" for i in range(MAX_ROWS + 1)]
+    refused = expect(post_csv(org.admin.api, "email,name\n" + "\n".join(rows) + "\n"), 422)
+    assert _rows(refused) == [(MAX_ROWS + 2, None)]  # the first row past the limit
+    assert "split the file" in refused["errors"]["rows"][0]["message"]
+    assert set(members_by_email(org)) == {org.admin.email}
 
 
 def test_only_admins_import(orgs: OrgFactory) -> None:

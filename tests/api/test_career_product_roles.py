@@ -11,9 +11,9 @@ from tests.support.api import Org, OrgFactory, api_token, audit_events, expect
 from tests.support.career import competencies, ladder
 
 LADDER = [
-    "Associate Product Manager",
+    "Associate PM",
     "Product Manager",
-    "Senior Product Manager",
+    "Senior PM",
     "Product Lead",
     "Head of Product",
     "Director of Product",
@@ -251,9 +251,9 @@ def test_everyone_reads_the_ladder_and_admins_and_heads_of_product_change_it(
         )
         expect(api.patch(path, json={"name": "x"}), 403)
         expect(api.delete(path), 403)
-    assert ladder(org.admin.api)[0]["name"] == "Associate Product Manager"
-    renamed = expect(hop.api.patch(path, json={"name": "Associate PM"}), 200)
-    assert renamed["name"] == "Associate PM"
+    assert ladder(org.admin.api)[0]["name"] == "Associate PM"
+    renamed = expect(hop.api.patch(path, json={"name": "Associate Product Manager"}), 200)
+    assert renamed["name"] == "Associate Product Manager"
 
 
 def test_another_organisations_role_answers_404(orgs: OrgFactory) -> None:

@@ -12,7 +12,7 @@ from tests.support.api import ApiClient, Org, OrgFactory, expect
 from tests.support.career import csv_of, import_csv, members_by_email
 from tests.support.statements import counting as statements
 
-ROLES = ["Associate Product Manager", "Product Manager", "Senior Product Manager"]
+ROLES = ["Associate PM", "Product Manager", "Senior PM"]
 
 
 @dataclass

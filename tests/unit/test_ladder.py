@@ -62,9 +62,9 @@ def test_the_default_framework_has_three_competencies_and_eight_rungs() -> None:
     assert [c.key for c in DEFAULT_COMPETENCIES] == ["strategy", "leadership", "execution"]
     assert all(len(c.description) > 100 for c in DEFAULT_COMPETENCIES)
     assert [r.name for r in DEFAULT_LADDER] == [
-        "Associate Product Manager",
+        "Associate PM",
         "Product Manager",
-        "Senior Product Manager",
+        "Senior PM",
         "Product Lead",
         "Head of Product",
         "Director of Product",
