@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from service.application import audit
@@ -52,7 +52,8 @@ def create_api_token(ctx: Context, cmd: NewApiToken) -> CreatedApiToken:
         token_hash=hash_secret(secret),
         scopes=sorted({s.value for s in cmd.scopes}),
         created_at=now,
-        expires_at=cmd.expires_at,
+        # Answered in UTC, as every later read shows it, whatever offset it came with.
+        expires_at=cmd.expires_at.astimezone(UTC) if cmd.expires_at else None,
     )
     ctx.uow.api_tokens.add(token)
     audit.record(

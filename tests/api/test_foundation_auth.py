@@ -210,3 +210,11 @@ def test_password_hashes_appear_in_no_response_and_no_audit_event(orgs: OrgFacto
         assert response.status_code == 200, text
         for secret in ("password", "$argon2", PASSWORD, new_password, invitation["token"]):
             assert secret not in text, (secret, response.request.path)
+
+
+def test_an_expiry_sent_with_an_offset_is_answered_in_utc(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    created = _token(org, ["read"], expires_at="2030-01-01T05:00:00+05:00")
+    assert created["expires_at"] == "2030-01-01T00:00:00+00:00"
+    listed = expect(org.admin.api.get("/api/v1/api-tokens"), 200)
+    assert [t["expires_at"] for t in listed if t["id"] == created["id"]] == [created["expires_at"]]
