@@ -45,6 +45,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP's "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(value: str | None) -> str | None:
+    """A person's own text, written so that a spreadsheet shows it rather than runs it:
+    a name such as ``=HYPERLINK(...)`` gets a leading apostrophe."""
+    if value and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _load(document: str) -> Any:
     # Keep numbers as PostgreSQL wrote them: the CSV then equals the JSON digit for digit.
     return json.loads(document, parse_float=str)
@@ -111,7 +123,7 @@ def readiness_csv(
         gaps = {g["competency_id"]: g for g in row["gaps"]}
         values = [
             row["member_id"],
-            row["name"],
+            _as_text(row["name"]),
             row["current_role_id"],
             row["next_role_id"],
             row["overall_score"],
