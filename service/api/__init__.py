@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint as FlaskBlueprint
 from flask import Flask, send_from_directory
 from flask_smorest import Api
@@ -14,6 +15,7 @@ from service.api import errors, requests
 from service.api.api_tokens.routes import blp as api_tokens
 from service.api.audit_events.routes import blp as audit_events
 from service.api.auth.routes import blp as auth
+from service.api.base import SCHEMA_FORMS
 from service.api.competencies.routes import blp as competencies
 from service.api.cycles.participants import blp as cycle_participants
 from service.api.cycles.routes import blp as cycles
@@ -124,7 +126,9 @@ def _document_idempotency(api: Api) -> None:
 
 def init_api(app: Flask, swagger_assets: Path) -> Api:
     app.config.update(openapi_config(swagger_assets))
-    api = Api(app)
+    # Answers and request bodies are documented in their own forms, named here.
+    plugin = MarshmallowPlugin(schema_name_resolver=SCHEMA_FORMS.name)
+    api = Api(app, spec_kwargs={"marshmallow_plugin": plugin})
     for module in MODULES:
         api.register_blueprint(module)
     _document_idempotency(api)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
@@ -24,6 +24,8 @@ from flask_smorest.error_handler import ErrorSchema
 from flask_smorest.utils import deepupdate
 from webargs.flaskparser import FlaskParser
 
+from service.api.schema_forms import SchemaForms
+from service.api.text import unstorable_fields
 from service.application.pagination import Page as Page_
 from service.application.pagination import PageRequest
 from service.domain.access import AccessRole, Scope
@@ -33,12 +35,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 MAX_PAGE = 10_000
+BODY_LOCATIONS = frozenset({"json", "form", "files"})
 
 
 class Schema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    @ma.pre_load
+    def _refuse_unstorable_text(self, data: Any, **_kwargs: Any) -> Any:
+        errors = unstorable_fields(data)
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +61,7 @@ class Access:
     body_types: tuple[str, ...] = ("application/json",)
     max_body: int | None = None
     shown_once: str | None = None
+    takes_body: bool = True
 
 
 def operation(
@@ -109,7 +120,10 @@ def operation(
         apidoc = deepcopy(getattr(func, "_apidoc", {}))
         apidoc["manual_doc"] = deepupdate(deepcopy(apidoc.get("manual_doc", {})), doc)
         func._apidoc = apidoc  # type: ignore[attr-defined]
-        func.access = access  # type: ignore[attr-defined]
+        # ``operation`` comes above ``blp.arguments``, so the body it reads is known here.
+        read = {p.get("in") for p in apidoc.get("arguments", {}).get("parameters", [])}
+        takes_body = bool(read & BODY_LOCATIONS) or "application/json" not in access.body_types
+        func.access = replace(access, takes_body=takes_body)  # type: ignore[attr-defined]
         return func
 
     return decorator
@@ -174,6 +188,69 @@ class Blueprint(SmorestBlueprint):  # type: ignore[misc]
         )
         return decorator
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_request_form_doc)
+        self._prepare_doc_cbks.append(self._prepare_version_doc)
+
+    @staticmethod
+    def _make_doc_response_schema(schema: Any) -> Any:
+        """flask-smorest's hook for the schema an answer is documented with: its
+        response form (``api.schema_forms``); the view still dumps with ``schema``."""
+        return SCHEMA_FORMS.response(schema)
+
+    @staticmethod
+    def _prepare_request_form_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], **kwargs: Any
+    ) -> dict[str, Any]:
+        """A request body is documented in its request form (``api.schema_forms``)."""
+        for media in doc.get("requestBody", {}).get("content", {}).values():
+            if "schema" in media:
+                media["schema"] = SCHEMA_FORMS.request(media["schema"])
+        return doc
+
+    @staticmethod
+    def answers_with_etag(func: F) -> F:
+        """Document the ``ETag`` header of the success answer: for views that set it
+        (``with_etag``, ``set_etag``)."""
+        return _with_apidoc(func, "answers_with_etag", True)
+
+    @staticmethod
+    def takes_if_match(*, required: bool = False) -> Callable[[F], F]:
+        """Document ``If-Match`` on a write that reads it (``if_match_version``), with its
+        answers: 412 when stale, and 428 without it when ``required`` (the use case's
+        rule, ``application.concurrency.check_version``)."""
+
+        def decorator(func: F) -> F:
+            return _with_apidoc(func, "takes_if_match", {"required": required})
+
+        return decorator
+
+    @staticmethod
+    def _prepare_version_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], *, spec: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        """The doc of ``answers_with_etag`` and ``takes_if_match``, as flask-smorest
+        documents its own ETags, with components of this project's descriptions."""
+        if doc_info.get("answers_with_etag"):
+            _register_component(spec.components, "header", ETAG_HEADER, ETAG_HEADER_DOC)
+            for code in doc_info.get("success_status_codes", []):
+                doc["responses"][code].setdefault("headers", {})["ETag"] = ETAG_HEADER
+        if_match = doc_info.get("takes_if_match")
+        if if_match is not None:
+            required = bool(if_match["required"])
+            name = IF_MATCH_REQUIRED if required else IF_MATCH
+            _register_component(spec.components, "parameter", name, _if_match_doc(required))
+            doc.setdefault("parameters", []).append(name)
+            answers = {412: "PRECONDITION_FAILED"}
+            if required:
+                answers[428] = "PRECONDITION_REQUIRED"
+            responses = doc.setdefault("responses", {})
+            for code, response in answers.items():
+                if code not in responses and str(code) not in responses:
+                    responses[code] = response
+        return doc
+
 
 def page_request(pagination_parameters: Any) -> PageRequest:
     """The page asked for, bounded so that no OFFSET scans without end."""
@@ -210,18 +287,65 @@ def with_etag(entity: V) -> V:
     return entity
 
 
+#: What an If-Match that names no version of ours stands for: it matches none.
+NO_VERSION = -1
+
+
 def if_match_version() -> int | None:
-    """The version the client last read, from ``If-Match``; None when absent (whether a
-    write needs it is the use case's rule: ``application.concurrency.check_version``)."""
-    values = list(request.if_match)
-    if not values:
+    """The version the client last read, from ``If-Match``; None when absent or ``*``
+    (whether a write needs it is the use case's rule:
+    ``application.concurrency.check_version``). A weak or foreign tag matches no version
+    (If-Match compares strongly), so the write answers 412."""
+    header = request.if_match
+    if header.star_tag or not request.headers.get("If-Match", "").strip():
         return None
-    if request.if_match.star_tag:
-        return None
-    tag = values[0]
-    if not tag.startswith("v") or not tag[1:].isdigit():
-        raise Invalid(
-            "The If-Match value is not an ETag of this resource.",
-            {"If-Match": ["Send the ETag you read."]},
-        )
-    return int(tag[1:])
+    for tag in header:  # the strong tags; weak ones never match
+        if tag.startswith("v") and tag[1:].isdigit():
+            return int(tag[1:])
+    return NO_VERSION
+
+
+#: The request and response forms of the project's schemas in the OpenAPI document.
+SCHEMA_FORMS = SchemaForms(Schema)
+
+ETAG_HEADER = "ETag"
+ETAG_HEADER_DOC = {
+    "description": "The version of what the answer shows. Send it back as `If-Match` to "
+    "write it: a write based on an older version is then refused (412).",
+    "schema": {"type": "string"},
+}
+IF_MATCH = "IfMatch"
+IF_MATCH_REQUIRED = "IfMatchRequired"
+
+
+def _if_match_doc(required: bool) -> dict[str, Any]:
+    rule = (
+        "Required: without it (or with `*`, which names no version) the write answers 428."
+        if required
+        else "Optional: without it (or with `*`) the write goes ahead whatever changed since."
+    )
+    return {
+        "name": "If-Match",
+        "in": "header",
+        "required": required,
+        "schema": {"type": "string"},
+        "description": "The `ETag` of the resource as you last read it. When the resource "
+        "changed since (or the value is no ETag of its current version), the write answers "
+        f"412 and changes nothing: read it again. {rule}",
+    }
+
+
+def _with_apidoc(func: F, key: str, value: Any) -> F:
+    """``func`` with ``value`` under ``key`` in the doc flask-smorest builds its own from."""
+    apidoc = deepcopy(getattr(func, "_apidoc", {}))
+    apidoc[key] = value
+    func._apidoc = apidoc  # type: ignore[attr-defined]
+    return func
+
+
+def _register_component(components: Any, kind: str, name: str, doc: dict[str, Any]) -> None:
+    """Register a header or parameter component once per document, when first used."""
+    if kind == "header" and name not in components.headers:
+        components.header(name, deepcopy(doc))
+    elif kind == "parameter" and name not in components.parameters:
+        components.parameter(name, doc["in"], deepcopy(doc))

@@ -34,6 +34,13 @@ LOCATIONS = {"json", "query", "form", "headers", "files"}
 #: Seconds a client should wait before retrying when the database is unavailable.
 RETRY_AFTER_UNAVAILABLE = 5
 AUTHENTICATE = 'Bearer realm="api"'
+#: Reason phrases that Python 3.13 renamed after RFC 9110, kept as clients have read them
+#: (RFC 7231 and 4918), so that ``status`` does not change with the interpreter.
+PINNED_PHRASES = {413: "Request Entity Too Large", 422: "Unprocessable Entity"}
+
+
+def reason_phrase(code: int) -> str:
+    return PINNED_PHRASES.get(code) or HTTPStatus(code).phrase
 
 
 def error_response(
@@ -45,8 +52,8 @@ def error_response(
     status = HTTPStatus(code)
     payload: dict[str, Any] = {
         "code": code,
-        "status": status.phrase,
-        "message": message or status.description or status.phrase,
+        "status": reason_phrase(code),
+        "message": message or status.description or reason_phrase(code),
     }
     if errors:
         payload["errors"] = errors
@@ -93,7 +100,7 @@ def handle_http_exception(error: HTTPException) -> Response:
 def _default_message(code: int, error: HTTPException) -> str:
     if code == 422:
         return "The request is not valid; see errors."
-    return str(error.description or HTTPStatus(code).phrase)
+    return str(error.description or reason_phrase(code))
 
 
 def handle_database_unavailable(error: OperationalError) -> Response:

@@ -7,19 +7,20 @@ valid bearer token, the declared scope and one of the declared roles.
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 import uuid
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from service.api import idempotency
 from service.api.base import Access
 from service.application import auth, rate_limits
 from service.application.context import Context, Wiring
-from service.domain.errors import Forbidden, Unauthenticated
+from service.domain.errors import Forbidden, Invalid, Unauthenticated
 
 log = logging.getLogger("service.requests")
 
@@ -79,11 +80,10 @@ def _before_request() -> Response | None:
     if access.max_body is not None:
         request.max_content_length = access.max_body
     limit = request.max_content_length
-    if limit is not None and (request.content_length or 0) > limit:
-        # Werkzeug checks only when a view reads the body; refuse it even when none does.
-        raise RequestEntityTooLarge(f"The body is over the limit of {limit} bytes.")
+    if limit is not None:
+        _refuse_large_body(limit)
     if access.public:
-        _check_media_type(access)
+        _check_body(access)
         return None
     ctx = context()
     principal = auth.authenticate(ctx, _bearer_token())
@@ -95,17 +95,56 @@ def _before_request() -> Response | None:
     if access.roles:
         principal.require_role(*access.roles)
     # Who may call comes first: a refused caller learns nothing about the body it sent.
-    _check_media_type(access)
+    _check_body(access)
     return idempotency.before_view(ctx)
 
 
-def _check_media_type(access: Access) -> None:
-    if (
-        request.method in JSON_METHODS
-        and request.content_length
-        and request.mimetype not in access.body_types
-    ):
+def _refuse_large_body(limit: int) -> None:
+    """413 for a body over ``limit``, whether or not the view reads it.
+
+    Werkzeug refuses a declared Content-Length over the limit only when a view reads the
+    body, and it cuts a chunked one at the limit without a word. A chunked body is read
+    here, up to one byte past the limit, and handed on as a body of known length.
+    """
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if chunked and request.method in JSON_METHODS:
+        raw = request.environ["wsgi.input"]
+        body = bytearray()
+        while len(body) <= limit:
+            chunk = raw.read(limit + 1 - len(body))
+            if not chunk:
+                break
+            body += chunk
+        if len(body) > limit:
+            raise RequestEntityTooLarge(f"The body is over the limit of {limit} bytes.")
+        # Before anything reads the length or the stream, both cached by Werkzeug (which
+        # ignores Content-Length beside a chunked Transfer-Encoding).
+        request.environ["wsgi.input"] = io.BytesIO(bytes(body))
+        request.environ["CONTENT_LENGTH"] = str(len(body))
+        request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+    if (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge(f"The body is over the limit of {limit} bytes.")
+
+
+def _check_body(access: Access) -> None:
+    if request.method not in JSON_METHODS or not request.content_length:
+        return
+    if request.mimetype not in access.body_types:
         raise UnsupportedMediaType(f"Send the body as {' or '.join(access.body_types)}.")
+    if not access.takes_body:
+        _refuse_unexpected_body()
+
+
+def _refuse_unexpected_body() -> None:
+    """An operation that takes no body accepts none, or an empty JSON object; anything
+    else answers as an unknown field would in a body that is read."""
+    sent = request.get_json(silent=True)
+    if sent is None and request.get_data(cache=True).strip() not in (b"", b"null"):
+        raise BadRequest("Invalid JSON body.")
+    if isinstance(sent, dict) and sent:
+        raise Invalid("This operation takes no body.", {name: ["Unknown field."] for name in sent})
+    if sent not in (None, {}):
+        raise Invalid("This operation takes no body.", {"_schema": ["Send no body, or {}."]})
 
 
 def _after_request(response: Response) -> Response:

@@ -21,10 +21,10 @@ from flask import Flask
 from openapi_spec_validator import validate
 
 from service.app import create_app
+from tests.support.openapi import operations, resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "openapi" / "openapi.json"
-METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 NO_DATABASE = "postgresql+psycopg://unused@127.0.0.1:1/unused"
 
 
@@ -33,24 +33,6 @@ def spec(app: Flask) -> dict[str, Any]:
     """The document the code produces now (the drift tests hold the committed file to it)."""
     document: dict[str, Any] = app.test_client().get("/openapi.json").get_json()
     return document
-
-
-def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [
-        (method.upper(), path, operation)
-        for path, item in spec["paths"].items()
-        for method, operation in item.items()
-        if method in METHODS
-    ]
-
-
-def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def test_the_committed_file_is_what_make_openapi_writes(tmp_path: Path) -> None:
@@ -86,7 +68,7 @@ def test_it_is_a_valid_openapi_document(spec: dict[str, Any]) -> None:
 
 
 def test_every_operation_has_a_unique_operation_id(spec: dict[str, Any]) -> None:
-    ids = [op.get("operationId") for _, _, op in _operations(spec)]
+    ids = [op.get("operationId") for _, _, op in operations(spec)]
     assert None not in ids
     assert [i for i, n in Counter(ids).items() if n > 1] == []
 
@@ -100,7 +82,7 @@ def test_bearer_authentication_is_the_default(spec: dict[str, Any]) -> None:
 def test_every_non_public_operation_documents_401_and_403(spec: dict[str, Any]) -> None:
     missing = [
         (method, path, code)
-        for method, path, op in _operations(spec)
+        for method, path, op in operations(spec)
         if op.get("security") != []
         for code in ("401", "403")
         if code not in op["responses"]
@@ -112,11 +94,11 @@ def test_every_documented_error_has_the_error_shape(spec: dict[str, Any]) -> Non
     error = spec["components"]["schemas"]["Error"]
     assert set(error["properties"]) == {"code", "status", "message", "errors"}
     shapeless = []
-    for method, path, op in _operations(spec):
+    for method, path, op in operations(spec):
         for code, response in op["responses"].items():
             if code == "default" or int(code) < 400:
                 continue
-            content = _resolve(spec, response).get("content", {})
+            content = resolve(spec, response).get("content", {})
             schema = content.get("application/json", {}).get("schema")
             if schema is None:
                 shapeless.append((method, path, code))
@@ -134,7 +116,7 @@ def test_public_operations_are_exactly_the_declared_ones(app: Flask, spec: dict[
             if access is not None and method not in {"HEAD", "OPTIONS"}:
                 path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
                 declared[(method, path)] = access.public
-    documented = {(m, p): op.get("security") == [] for m, p, op in _operations(spec)}
+    documented = {(m, p): op.get("security") == [] for m, p, op in operations(spec)}
     assert documented == declared
 
 

@@ -40,8 +40,15 @@ def test_writes_need_the_current_etag(orgs: OrgFactory) -> None:
     expect(saved, 200)
     assert saved.headers["ETag"] != first
     expect(pm.patch(path, json={"summary": "again"}, headers={"If-Match": first}), 412)
-    expect(pm.patch(path, json={"summary": "x"}, headers={"If-Match": "nonsense"}), 422)
+    current = saved.headers["ETag"]
+    # If-Match compares strongly: a weak or foreign tag matches no version.
+    for stale in ("nonsense", '"bogus"', f"W/{current}"):
+        expect(pm.patch(path, json={"summary": "x"}, headers={"If-Match": stale}), 412)
+    star = expect(pm.patch(path, json={"summary": "x"}, headers={"If-Match": "*"}), 428)
+    assert "If-Match: *" in star["message"]
     assert expect(pm.get(path), 200)["summary"] == "draft"
+    both = f'"bogus", {current}'  # any of the listed tags may match
+    expect(pm.patch(path, json={"summary": "kept"}, headers={"If-Match": both}), 200)
 
 
 def test_drafts_save_partially_and_submission_needs_every_score(orgs: OrgFactory) -> None:

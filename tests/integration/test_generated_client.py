@@ -8,6 +8,7 @@ path, a parameter, a body or an answer's shape or status that the spec does not 
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from contextlib import ExitStack
 from types import ModuleType
 from typing import Any
 
+import attrs
 import pytest
 
 from tests.support.api import PASSWORD
@@ -93,14 +95,17 @@ def test_an_integrator_signs_up_logs_in_and_manages_people(
     assert (me.email, me.access_role.value) == ("root@generated.example", "admin")
 
     team = _op(generated, "teams", "create_team").sync(
-        client=client, body=_model(generated, "Team", {"name": "Payments"})
+        client=client, body=_model(generated, "TeamInput", {"name": "Payments"})
     )
     new = {"email": "pm@generated.example", "name": "Priya", "access_role": "pm"}
     placed = {**new, "manager_id": str(me.id), "team_id": str(team.id)}
     created = _op(generated, "members", "create_member").sync(
-        client=client, body=_model(generated, "Member", placed)
+        client=client, body=_model(generated, "MemberInput", placed)
     )
     assert (created.manager_id, created.team_id) == (me.id, team.id)
+    _assert_always_sent_fields_are_plain(generated, created)
+    assert isinstance(created.id, uuid.UUID)
+    assert (created.status, created.title) == ("active", None)  # nullable, yet always sent
 
     listed = _op(generated, "members", "list_members").sync_detailed(
         client=client, team_id=team.id, page_size=10
@@ -110,6 +115,54 @@ def test_an_integrator_signs_up_logs_in_and_manages_people(
 
     reports = _op(generated, "members", "list_reports").sync(client=client, member_id=me.id)
     assert [r.id for r in reports] == [created.id]
+
+
+def _assert_always_sent_fields_are_plain(client: ModuleType, parsed: Any) -> None:
+    """What the server always sends is a required attribute of the generated model: no
+    ``Unset`` default, and a plain value once parsed (``isinstance(x, Unset)`` needless)."""
+    unset = importlib.import_module(f"{client.__name__}.types").Unset
+    model = type(parsed)
+    required = [f.name for f in attrs.fields(model) if f.default is attrs.NOTHING]
+    expected = {
+        "Member": {"id", "name", "title", "product_role_id", "manager_id", "team_id", "status"},
+        "CreatedApiToken": {"id", "name", "prefix", "scopes", "created_at", "token"},
+    }[model.__name__]
+    assert expected <= set(required), sorted(expected - set(required))
+    assert [name for name in required if isinstance(getattr(parsed, name), unset)] == []
+
+
+def test_if_match_is_a_parameter_of_the_writes_that_read_it(
+    generated: ModuleType, server: Server, clients: ExitStack
+) -> None:
+    """A team's ETag goes back as ``if_match`` (optional there); a stale one answers 412
+    as an Error. Review writes take it as a required argument."""
+    client = _signed_up_admin(generated, server, clients)
+    team = _op(generated, "teams", "create_team").sync(
+        client=client, body=_model(generated, "TeamInput", {"name": "Growth"})
+    )
+    read = _op(generated, "teams", "get_team").sync_detailed(client=client, team_id=team.id)
+    update = _op(generated, "teams", "update_team")
+    renamed = update.sync_detailed(
+        client=client,
+        team_id=team.id,
+        body=_model(generated, "TeamPatch", {"name": "Growth & retention"}),
+        if_match=read.headers["ETag"],
+    )
+    assert (renamed.status_code, renamed.parsed.name) == (200, "Growth & retention")
+    assert renamed.headers["ETag"] != read.headers["ETag"]
+    stale = update.sync_detailed(
+        client=client,
+        team_id=team.id,
+        body=_model(generated, "TeamPatch", {"name": "Lost update"}),
+        if_match=read.headers["ETag"],
+    )
+    assert (stale.status_code, stale.parsed.code) == (412, 412)
+    unchanged = update.sync(client=client, team_id=team.id, body=_model(generated, "TeamPatch", {}))
+    assert unchanged.name == "Growth & retention"
+
+    for operation in ("update_review", "submit_review", "reopen_review"):
+        signature = inspect.signature(_op(generated, "reviews", operation).sync_detailed)
+        assert signature.parameters["if_match"].default is inspect.Parameter.empty, operation
 
 
 def test_errors_parse_as_the_documented_error_shape(
@@ -130,9 +183,10 @@ def test_an_api_token_made_through_the_client_reads_as_its_admin(
     client = _signed_up_admin(generated, server, clients)
     made = _op(generated, "api_tokens", "create_api_token").sync(
         client=client,
-        body=_model(generated, "CreatedApiToken", {"name": "sync job", "scopes": ["read"]}),
+        body=_model(generated, "ApiTokenInput", {"name": "sync job", "scopes": ["read"]}),
     )
     assert made.token.startswith(made.prefix)
+    _assert_always_sent_fields_are_plain(generated, made)
     integration = clients.enter_context(
         generated.AuthenticatedClient(base_url=server.base, token=made.token)
     )

@@ -57,6 +57,7 @@ class Competencies(MethodView):
     @blp.arguments(CompetencySchema)
     @blp.response(201, CompetencySchema)
     @blp.alt_response(409, description="The key is taken.")
+    @blp.answers_with_etag
     def post(self, body: dict[str, Any]) -> Competency:
         competency = use_cases.create_competency(
             context(),
@@ -75,6 +76,7 @@ class CompetencyById(MethodView):
     @operation("getCompetency", scope=Scope.READ, summary="One competency")
     @blp.response(200, CompetencySchema)
     @blp.alt_response(404, description="No such competency in your organisation.")
+    @blp.answers_with_etag
     def get(self, competency_id: UUID) -> Competency:
         return with_etag(use_cases.get_competency(context(), competency_id))
 
@@ -89,6 +91,8 @@ class CompetencyById(MethodView):
     @blp.alt_response(404, description="No such competency in your organisation.")
     @blp.alt_response(409, description="The key is taken.")
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def patch(self, body: dict[str, Any], competency_id: UUID) -> Competency:
         """Change any field; `If-Match` is honoured when sent. Set `retired` to retire it."""
         competency = use_cases.update_competency(context(), competency_id, body, if_match_version())

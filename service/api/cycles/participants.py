@@ -82,6 +82,8 @@ class Calibration(MethodView):
     @blp.alt_response(404, description="No such cycle or participant for you.")
     @blp.alt_response(409, description="The cycle is not calibrating.")
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def put(self, body: dict[str, Any], cycle_id: UUID, member_id: UUID) -> dict[str, Any]:
         """While the cycle is calibrating, an admin or the head of product over the
         participant sets their final ratings (replacing any set before; competencies left

@@ -107,6 +107,7 @@ class Cycles(MethodView):
     @blp.arguments(CycleSchema)
     @blp.response(201, CycleSchema)
     @blp.alt_response(422, description="Invalid dates, types or chosen participants.")
+    @blp.answers_with_etag
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Participants: `team_ids` (active members with a product role in those teams),
         `member_ids` (exactly those active members), or neither (every active member with a
@@ -122,6 +123,7 @@ class CycleById(MethodView):
     @operation("getCycle", scope=Scope.READ, summary="One review cycle")
     @blp.response(200, CycleSchema)
     @blp.alt_response(404, description="No such cycle for you.")
+    @blp.answers_with_etag
     def get(self, cycle_id: UUID) -> dict[str, Any]:
         """With the competencies snapshotted at launch; the ETag guards `PATCH`."""
         return _with_etag(use_cases.get_cycle(context(), cycle_id))
@@ -132,6 +134,8 @@ class CycleById(MethodView):
     @blp.alt_response(404, description="No such cycle for you.")
     @blp.alt_response(409, description="After launch only the name and due dates change.")
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def patch(self, body: dict[str, Any], cycle_id: UUID) -> dict[str, Any]:
         """A draft is freely editable; an active or calibrating cycle only its name and due
         dates; a released or cancelled one not at all. `If-Match` is honoured when sent."""
@@ -164,6 +168,8 @@ class Launch(MethodView):
     @blp.response(200, CycleSchema)
     @blp.alt_response(404, description="No such cycle for you.")
     @blp.alt_response(409, description="Not a draft, or nobody or nothing to review.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def post(self, cycle_id: UUID) -> dict[str, Any]:
         return _with_etag(transitions.launch_cycle(context(), cycle_id, if_match_version()))
 
@@ -185,6 +191,8 @@ class Calibrate(MethodView):
     @blp.response(200, CycleSchema)
     @blp.alt_response(404, description="No such cycle for you.")
     @blp.alt_response(409, description="Not active, or manager reviews open without force.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def post(self, body: dict[str, Any], cycle_id: UUID) -> dict[str, Any]:
         view = transitions.start_calibration(
             context(), cycle_id, force=body["force"], expected_version=if_match_version()
@@ -207,6 +215,8 @@ class Release(MethodView):
     @blp.response(200, CycleSchema)
     @blp.alt_response(404, description="No such cycle for you.")
     @blp.alt_response(409, description="Not calibrating.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def post(self, cycle_id: UUID) -> dict[str, Any]:
         return _with_etag(transitions.release_cycle(context(), cycle_id, if_match_version()))
 
@@ -223,5 +233,7 @@ class Cancel(MethodView):
     @blp.response(200, CycleSchema)
     @blp.alt_response(404, description="No such cycle for you.")
     @blp.alt_response(409, description="Already calibrating, released or cancelled.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def post(self, cycle_id: UUID) -> dict[str, Any]:
         return _with_etag(transitions.cancel_cycle(context(), cycle_id, if_match_version()))

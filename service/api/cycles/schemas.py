@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.schema_forms import sometimes_absent
 from service.domain.cycle import MAX_PEERS_LIMIT, CycleState, ReviewType
 
 REVIEW_TYPES = [t.value for t in ReviewType]
@@ -99,10 +100,10 @@ class CycleSchema(Schema):
     competencies = ma.fields.List(
         ma.fields.Nested(CycleCompetencySchema),
         dump_only=True,
-        metadata={
-            "description": "The competencies snapshotted at launch, in order "
-            "(`GET /cycles/{id}` only)."
-        },
+        metadata=sometimes_absent(
+            "The competencies snapshotted at launch, in order "
+            "(`GET /cycles/{id}` only: absent from other answers)."
+        ),
     )
     launched_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     calibrating_at = ma.fields.DateTime(dump_only=True, allow_none=True)
@@ -160,13 +161,17 @@ class ParticipantSchema(Schema):
     progress = ma.fields.Nested(ProgressSchema)
     final_ratings = ma.fields.List(
         ma.fields.Nested(FinalScoreSchema),
-        metadata={
-            "description": "Calibrated, else the submitted manager rating; only to "
-            "admins and the head of product over the participant."
-        },
+        metadata=sometimes_absent(
+            "Calibrated, else the submitted manager rating; only to "
+            "admins and the head of product over the participant (absent for others)."
+        ),
     )
-    calibrated = ma.fields.Boolean(metadata={"description": "A calibration was set."})
-    calibration_note = ma.fields.String(allow_none=True)
+    calibrated = ma.fields.Boolean(
+        metadata=sometimes_absent("A calibration was set; with `final_ratings` only.")
+    )
+    calibration_note = ma.fields.String(
+        allow_none=True, metadata=sometimes_absent("With `final_ratings` only.")
+    )
 
 
 class ParticipantCalibrationSchema(Schema):

@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from service.api.base import Schema
 from service.api.reviews.schemas import ReviewRatingSchema
+from service.api.schema_forms import sometimes_absent
 
 
 class FeedbackScoreSchema(Schema):
@@ -33,14 +34,14 @@ class AnonymousFeedbackSchema(Schema):
     count = ma.fields.Integer(metadata={"description": "Reviews submitted."})
     comments = ma.fields.List(
         ma.fields.Nested(AnonymousCommentSchema),
-        metadata={
-            "description": "Present only when `count` reaches the cycle's "
+        metadata=sometimes_absent(
+            "Present only when `count` reaches the cycle's "
             "`peer_anonymity_threshold`; sorted by competency and text, never attributed."
-        },
+        ),
     )
     ratings = ma.fields.List(
         ma.fields.Nested(MeanScoreSchema),
-        metadata={"description": "Mean score per competency, under the same threshold."},
+        metadata=sometimes_absent("Mean score per competency, under the same threshold."),
     )
 
 

@@ -10,6 +10,7 @@ from flask.views import MethodView
 
 from service.api.base import Blueprint, Schema, operation
 from service.api.requests import context
+from service.api.schema_forms import sometimes_absent
 from service.application import member_import as use_cases
 from service.domain.access import AccessRole, Scope
 from service.domain.errors import Invalid
@@ -88,14 +89,19 @@ class RowErrorSchema(Schema):
 
 
 class RowErrorsSchema(Schema):
-    rows = ma.fields.List(ma.fields.Nested(RowErrorSchema))
+    rows = ma.fields.List(
+        ma.fields.Nested(RowErrorSchema),
+        metadata=sometimes_absent(
+            "The rows' errors; other refusals (no file, an unreadable one) name their field."
+        ),
+    )
 
 
 class ImportRejectedSchema(Schema):
     code = ma.fields.Integer()
     status = ma.fields.String()
     message = ma.fields.String()
-    errors = ma.fields.Nested(RowErrorsSchema)
+    errors = ma.fields.Nested(RowErrorsSchema, metadata=sometimes_absent("When any."))
 
 
 REQUEST_BODY = {

@@ -61,6 +61,7 @@ def present(view: DirectoryEntry) -> dict[str, Any]:
 class Me(MethodView):
     @operation("getMe", scope=Scope.READ, summary="The caller")
     @blp.response(200, MemberSchema)
+    @blp.answers_with_etag
     def get(self) -> dict[str, Any]:
         """The member behind the token (for an API token, the admin who made it), with
         the names of their manager, team and role."""
@@ -87,6 +88,7 @@ class Members(MethodView):
     @blp.arguments(MemberSchema)
     @blp.response(201, MemberSchema)
     @blp.alt_response(409, description="The email is taken.")
+    @blp.answers_with_etag
     def post(self, body: dict[str, Any]) -> Member:
         """Add a person; they log in with the given password or through an invitation."""
         member = use_cases.create_member(
@@ -110,6 +112,7 @@ class MemberById(MethodView):
     @operation("getMember", scope=Scope.READ, summary="One member")
     @blp.response(200, MemberSchema)
     @blp.alt_response(404, description="No such member in your organisation.")
+    @blp.answers_with_etag
     def get(self, member_id: UUID) -> Any:
         view = use_cases.get_member(context(), member_id)
         set_etag(view.member.version)
@@ -123,6 +126,8 @@ class MemberById(MethodView):
     @blp.alt_response(404, description="No such member in your organisation.")
     @blp.alt_response(409, description="The email is taken, or the last admin would be lost.")
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def patch(self, body: dict[str, Any], member_id: UUID) -> Member:
         """Change any of the fields; `If-Match` is honoured when sent."""
         member = use_cases.update_member(
@@ -142,6 +147,8 @@ class Deactivate(MethodView):
     @blp.response(200, MemberSchema)
     @blp.alt_response(404, description="No such member in your organisation.")
     @blp.alt_response(409, description="Already deactivated, or the last admin.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def post(self, member_id: UUID) -> Member:
         """Their log-in and API tokens stop working on the very next request; the
         member and their reviews are kept. Their active direct reports move to their

@@ -4,10 +4,17 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.schema_forms import sometimes_absent
 from service.domain.access import AccessRole
 from service.domain.member import MemberStatus
 
 ACCESS_ROLES = [r.value for r in AccessRole]
+ON_READS = "On reads (`GET`); absent from the answers to writes."
+#: What a caller sees of people outside their view (a PM of anyone but themselves).
+DIRECTORY_ONLY = (
+    "absent from the directory entry of people the caller may not see in full (a PM's "
+    "view of anyone else, a head of product's of anyone outside their subtree)"
+)
 
 
 class MemberSchema(Schema):
@@ -15,14 +22,14 @@ class MemberSchema(Schema):
     email = ma.fields.Email(
         required=True,
         validate=validate.Length(max=320),
-        metadata={"description": "Unique in the organisation; absent from a PM's view of others."},
+        metadata=sometimes_absent(f"Unique in the organisation; {DIRECTORY_ONLY}."),
     )
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     title = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
     access_role = ma.fields.String(
         validate=validate.OneOf(ACCESS_ROLES),
         load_default=AccessRole.PM.value,
-        metadata={"description": "admin, head_of_product or pm (default)."},
+        metadata=sometimes_absent(f"admin, head_of_product or pm (default); {DIRECTORY_ONLY}."),
     )
     product_role_id = ma.fields.UUID(allow_none=True)
     manager_id = ma.fields.UUID(allow_none=True)
@@ -34,13 +41,13 @@ class MemberSchema(Schema):
         metadata={"description": "Optional initial password; otherwise invite the person."},
     )
     manager_name = ma.fields.String(
-        dump_only=True, allow_none=True, metadata={"description": "On reads."}
+        dump_only=True, allow_none=True, metadata=sometimes_absent(ON_READS)
     )
     team_name = ma.fields.String(
-        dump_only=True, allow_none=True, metadata={"description": "On reads."}
+        dump_only=True, allow_none=True, metadata=sometimes_absent(ON_READS)
     )
     product_role_name = ma.fields.String(
-        dump_only=True, allow_none=True, metadata={"description": "On reads."}
+        dump_only=True, allow_none=True, metadata=sometimes_absent(ON_READS)
     )
 
 

@@ -55,6 +55,7 @@ class SignUp(MethodView):
 class CurrentOrganisation(MethodView):
     @operation("getOrganisation", scope=Scope.READ, summary="The caller's organisation")
     @blp.response(200, OrganisationSchema)
+    @blp.answers_with_etag
     def get(self) -> Any:
         """The caller's organisation and its settings; the ETag guards `PATCH`."""
         return with_etag(use_cases.get_organisation(context()))
@@ -68,6 +69,8 @@ class CurrentOrganisation(MethodView):
     @blp.arguments(OrganisationPatchSchema)
     @blp.response(200, OrganisationSchema)
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def patch(self, body: dict[str, Any]) -> Any:
         """Change the name or any part of the settings; `If-Match` is honoured when sent.
 

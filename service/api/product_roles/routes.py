@@ -104,6 +104,7 @@ class ProductRoles(MethodView):
     @blp.arguments(ProductRoleSchema)
     @blp.response(201, ProductRoleSchema)
     @blp.alt_response(409, description="The level is taken on the track.")
+    @blp.answers_with_etag
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Expectations refer to current (not retired) competencies, once each, with an
         `expected_score` on the organisation's scale and a `weight` above 0."""
@@ -126,6 +127,7 @@ class ProductRoleById(MethodView):
     @operation("getProductRole", scope=Scope.READ, summary="One role of the ladder")
     @blp.response(200, ProductRoleSchema)
     @blp.alt_response(404, description="No such role in your organisation.")
+    @blp.answers_with_etag
     def get(self, role_id: UUID) -> dict[str, Any]:
         return _with_etag(use_cases.get_product_role(context(), role_id))
 
@@ -140,6 +142,8 @@ class ProductRoleById(MethodView):
     @blp.alt_response(404, description="No such role in your organisation.")
     @blp.alt_response(409, description="The level is taken on the track.")
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def patch(self, body: dict[str, Any], role_id: UUID) -> dict[str, Any]:
         """Change any field; `expectations`, when sent, replaces the whole list. The ETag
         covers the expectations too; `If-Match` is honoured when sent. Cycles already
@@ -162,6 +166,7 @@ class ProductRoleById(MethodView):
     @blp.alt_response(404, description="No such role in your organisation.")
     @blp.alt_response(409, description="Members hold the role.")
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
     def delete(self, role_id: UUID) -> None:
         """Refused while any member (active or not) holds the role. Cycles already
         launched keep their copy of it."""

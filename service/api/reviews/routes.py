@@ -179,6 +179,7 @@ class ReviewById(MethodView):
     @operation("getReview", scope=Scope.READ, summary="One review")
     @blp.response(200, ReviewSchema)
     @blp.alt_response(404, description="No such review for you.")
+    @blp.answers_with_etag
     def get(self, review_id: UUID) -> dict[str, Any]:
         """Its ETag is the `If-Match` of the next write."""
         return _with_etag(use_cases.get_review(context(), review_id))
@@ -187,6 +188,8 @@ class ReviewById(MethodView):
     @blp.arguments(ReviewPatchSchema)
     @blp.response(200, ReviewSchema)
     @_documented
+    @blp.takes_if_match(required=True)
+    @blp.answers_with_etag
     def patch(self, body: dict[str, Any], review_id: UUID) -> dict[str, Any]:
         """Its reviewer saves what is sent and keeps the rest: a draft may leave scores
         open. Scores must be on the cycle's scale, competencies the cycle's; only manager
@@ -206,6 +209,8 @@ class Submit(MethodView):
     @blp.response(200, ReviewSchema)
     @blp.alt_response(422, description="Scores missing or off the scale, per competency.")
     @_documented
+    @blp.takes_if_match(required=True)
+    @blp.answers_with_etag
     def post(self, review_id: UUID) -> dict[str, Any]:
         """Every competency of the cycle needs a score on its scale (422 lists those that
         do not); the review is read-only afterwards."""
@@ -223,6 +228,8 @@ class Reopen(MethodView):
     )
     @blp.response(200, ReviewSchema)
     @_documented
+    @blp.takes_if_match(required=True)
+    @blp.answers_with_etag
     def post(self, review_id: UUID) -> dict[str, Any]:
         """An admin makes a submitted review editable again, while the cycle is active."""
         expected = if_match_version()

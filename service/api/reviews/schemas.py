@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.schema_forms import sometimes_absent
 from service.domain.cycle import ReviewType
 from service.domain.review import (
     MAX_EVIDENCE,
@@ -20,6 +21,8 @@ RECOMMENDATIONS = [r.value for r in Recommendation]
 POTENTIALS = [p.value for p in Potential]
 MAX_COMMENT = 10_000
 MAX_SUMMARY = 20_000
+#: Times could hint at who wrote an anonymous review.
+WITH_REVIEWER = "Shown with `reviewer_id` only: absent where it is."
 
 
 class EvidenceSchema(Schema):
@@ -57,10 +60,10 @@ class ReviewSchema(Schema):
     reviewee_id = ma.fields.UUID(dump_only=True)
     reviewer_id = ma.fields.UUID(
         dump_only=True,
-        metadata={
-            "description": "Absent where the caller may not know it: peer and upward reviews "
+        metadata=sometimes_absent(
+            "Absent where the caller may not know it: peer and upward reviews "
             "are anonymous to everyone but their author and admins."
-        },
+        ),
     )
     type = ma.fields.String(
         dump_only=True, metadata={"description": "self, manager, peer or upward"}
@@ -85,8 +88,12 @@ class ReviewSchema(Schema):
         dump_only=True,
         metadata={"description": "What the caller may do next: update, submit, reopen."},
     )
-    submitted_at = ma.fields.DateTime(dump_only=True, allow_none=True)
-    updated_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    submitted_at = ma.fields.DateTime(
+        dump_only=True, allow_none=True, metadata=sometimes_absent(WITH_REVIEWER)
+    )
+    updated_at = ma.fields.DateTime(
+        dump_only=True, allow_none=True, metadata=sometimes_absent(WITH_REVIEWER)
+    )
 
 
 class ReviewPatchSchema(Schema):

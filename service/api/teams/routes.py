@@ -44,6 +44,7 @@ class Teams(MethodView):
     @blp.arguments(TeamSchema)
     @blp.response(201, TeamSchema)
     @blp.alt_response(409, description="The name is taken.")
+    @blp.answers_with_etag
     def post(self, body: dict[str, Any]) -> Team:
         team = use_cases.create_team(context(), body["name"], body.get("description"))
         return with_etag(team)
@@ -54,6 +55,7 @@ class TeamById(MethodView):
     @operation("getTeam", scope=Scope.READ, summary="One team")
     @blp.response(200, TeamSchema)
     @blp.alt_response(404, description="No such team in your organisation.")
+    @blp.answers_with_etag
     def get(self, team_id: UUID) -> Team:
         return with_etag(use_cases.get_team(context(), team_id))
 
@@ -63,6 +65,8 @@ class TeamById(MethodView):
     @blp.alt_response(404, description="No such team in your organisation.")
     @blp.alt_response(409, description="The name is taken.")
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def patch(self, body: dict[str, Any], team_id: UUID) -> Team:
         """Change the name or description; `If-Match` is honoured when sent."""
         return with_etag(use_cases.update_team(context(), team_id, body, if_match_version()))
@@ -72,6 +76,7 @@ class TeamById(MethodView):
     @blp.alt_response(404, description="No such team in your organisation.")
     @blp.alt_response(409, description="The team still has members.")
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
     def delete(self, team_id: UUID) -> None:
         """Refused while any member (active or not) is in the team."""
         use_cases.delete_team(context(), team_id, if_match_version())

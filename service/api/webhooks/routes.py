@@ -81,6 +81,7 @@ class Webhooks(MethodView):
     )
     @blp.arguments(WebhookSchema)
     @blp.response(201, WebhookWithSecretSchema)
+    @blp.answers_with_etag
     def post(self, body: dict[str, Any]) -> Webhook:
         """The answer alone carries the signing `secret`: keep it to verify signatures."""
         webhook = use_cases.create_webhook(
@@ -100,6 +101,7 @@ class WebhookById(MethodView):
     @operation("getWebhook", scope=Scope.ADMIN, roles=ADMINS, summary="One webhook")
     @blp.response(200, WebhookSchema)
     @blp.alt_response(404, description=NOT_FOUND)
+    @blp.answers_with_etag
     def get(self, webhook_id: UUID) -> Webhook:
         return with_etag(use_cases.get_webhook(context(), webhook_id))
 
@@ -108,6 +110,8 @@ class WebhookById(MethodView):
     @blp.response(200, WebhookSchema)
     @blp.alt_response(404, description=NOT_FOUND)
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def patch(self, body: dict[str, Any], webhook_id: UUID) -> Webhook:
         """Change the URL, events, description or `active`; `If-Match` is honoured when
         sent. Deliveries already queued go to the new URL."""
@@ -118,6 +122,7 @@ class WebhookById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, description=NOT_FOUND)
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
     def delete(self, webhook_id: UUID) -> None:
         """With its delivery log; deliveries still pending are dropped."""
         use_cases.delete_webhook(context(), webhook_id, if_match_version())
@@ -136,6 +141,8 @@ class RotateSecret(MethodView):
     @blp.response(200, WebhookWithSecretSchema)
     @blp.alt_response(404, description=NOT_FOUND)
     @blp.alt_response(412, description="If-Match is stale.")
+    @blp.takes_if_match()
+    @blp.answers_with_etag
     def post(self, body: dict[str, Any], webhook_id: UUID) -> Webhook:
         """A new secret, shown only in this answer. Messages are signed with both the
         new and the previous secret during the grace period, so receivers can switch

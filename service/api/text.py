@@ -1,0 +1,36 @@
+"""Text PostgreSQL cannot store: a NUL character, or half of a surrogate pair (which
+UTF-8 cannot encode). Refused at the edge as a field error, not met as a driver error."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+UNSTORABLE = "Contains a character that cannot be stored (NUL, or an unpaired surrogate)."
+
+
+def _unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, Mapping):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_unstorable(item) for item in value)
+    return False
+
+
+def unstorable_fields(data: Any) -> dict[str, list[str]]:
+    """Field errors for the top-level fields of ``data`` whose text cannot be stored."""
+    if not isinstance(data, Mapping):
+        return {"_schema": [UNSTORABLE]} if _unstorable(data) else {}
+    return {
+        str(name).encode("utf-8", "replace").decode(): [UNSTORABLE]
+        for name, value in data.items()
+        if _unstorable(name) or _unstorable(value)
+    }
