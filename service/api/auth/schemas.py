@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.fields import StrictInteger
 
 
 class LogInSchema(Schema):
@@ -23,7 +24,7 @@ class TokenSchema(Schema):
         metadata={"description": "Send as `Authorization: Bearer <token>`."}
     )
     token_type = ma.fields.String(metadata={"description": "Always `Bearer`."})
-    expires_in = ma.fields.Integer(metadata={"description": "Seconds until the token expires."})
+    expires_in = StrictInteger(metadata={"description": "Seconds until the token expires."})
 
 
 class AcceptInvitationSchema(Schema):

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.fields import StrictBoolean, StrictInteger
 from service.domain.career import KEY_PATTERN, KEY_RULE
 
 KEY = validate.Regexp(KEY_PATTERN, error=KEY_RULE)
@@ -22,11 +23,11 @@ class CompetencySchema(Schema):
         validate=validate.Length(max=5000),
         metadata={"description": "What the competency means, for reviewers."},
     )
-    position = ma.fields.Integer(
+    position = StrictInteger(
         validate=validate.Range(min=0, max=10_000),
         metadata={"description": "Display order; by default after the others."},
     )
-    retired = ma.fields.Boolean(
+    retired = StrictBoolean(
         dump_only=True,
         metadata={"description": "Retired competencies are kept for past cycles only."},
     )
@@ -36,8 +37,8 @@ class CompetencyPatchSchema(Schema):
     key = ma.fields.String(validate=KEY)
     name = ma.fields.String(validate=validate.Length(min=1, max=200))
     description = ma.fields.String(allow_none=True, validate=validate.Length(max=5000))
-    position = ma.fields.Integer(validate=validate.Range(min=0, max=10_000))
-    retired = ma.fields.Boolean(
+    position = StrictInteger(validate=validate.Range(min=0, max=10_000))
+    retired = StrictBoolean(
         metadata={
             "description": "true retires the competency: it leaves the ladder's expectations "
             "(each role change is audited) and new cycles no longer rate it; cycles already "

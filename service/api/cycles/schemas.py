@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.fields import StrictBoolean, StrictInteger
 from service.api.schema_forms import sometimes_absent
 from service.domain.cycle import MAX_PEERS_LIMIT, CycleState, ReviewType
 
@@ -28,8 +29,8 @@ def _due(what: str) -> ma.fields.Date:
 
 
 class CycleScaleSchema(Schema):
-    min = ma.fields.Integer()
-    max = ma.fields.Integer()
+    min = StrictInteger()
+    max = StrictInteger()
     labels = ma.fields.List(ma.fields.String())
 
 
@@ -49,12 +50,12 @@ class CycleSchema(Schema):
     self_review_due = _due("self reviews")
     manager_review_due = _due("manager reviews")
     peer_review_due = _due("peer (and upward) reviews")
-    max_peers_per_reviewee = ma.fields.Integer(
+    max_peers_per_reviewee = StrictInteger(
         load_default=5,
         validate=validate.Range(min=0, max=MAX_PEERS_LIMIT),
         metadata={"description": "Peer reviews at most per reviewee (default 5)."},
     )
-    allow_self_nomination = ma.fields.Boolean(
+    allow_self_nomination = StrictBoolean(
         load_default=False,
         metadata={"description": "Whether reviewees may nominate their own peers."},
     )
@@ -84,7 +85,7 @@ class CycleSchema(Schema):
             "release, cancel."
         },
     )
-    participant_count = ma.fields.Integer(dump_only=True)
+    participant_count = StrictInteger(dump_only=True)
     created_by = ma.fields.UUID(dump_only=True, allow_none=True)
     rating_scale = ma.fields.Nested(
         CycleScaleSchema,
@@ -92,7 +93,7 @@ class CycleSchema(Schema):
         allow_none=True,
         metadata={"description": "The scale snapshotted at launch (null while draft)."},
     )
-    peer_anonymity_threshold = ma.fields.Integer(
+    peer_anonymity_threshold = StrictInteger(
         dump_only=True,
         allow_none=True,
         metadata={"description": "Snapshotted at launch (null while draft)."},
@@ -120,8 +121,8 @@ class CyclePatchSchema(Schema):
     self_review_due = _due("self reviews")
     manager_review_due = _due("manager reviews")
     peer_review_due = _due("peer (and upward) reviews")
-    max_peers_per_reviewee = ma.fields.Integer(validate=validate.Range(min=0, max=MAX_PEERS_LIMIT))
-    allow_self_nomination = ma.fields.Boolean()
+    max_peers_per_reviewee = StrictInteger(validate=validate.Range(min=0, max=MAX_PEERS_LIMIT))
+    allow_self_nomination = StrictBoolean()
     team_ids = ma.fields.List(
         ma.fields.UUID(), allow_none=True, validate=validate.Length(max=MAX_CHOSEN)
     )
@@ -135,20 +136,20 @@ class CycleQuerySchema(Schema):
 
 
 class StartCalibrationSchema(Schema):
-    force = ma.fields.Boolean(
+    force = StrictBoolean(
         load_default=False,
         metadata={"description": "Start even though manager reviews are still open."},
     )
 
 
 class ProgressSchema(Schema):
-    assigned = ma.fields.Integer(metadata={"description": "Reviews about the participant."})
-    submitted = ma.fields.Integer()
+    assigned = StrictInteger(metadata={"description": "Reviews about the participant."})
+    submitted = StrictInteger()
 
 
 class FinalScoreSchema(Schema):
     competency_id = ma.fields.UUID(required=True)
-    score = ma.fields.Integer(required=True)
+    score = StrictInteger(required=True)
 
 
 class ParticipantSchema(Schema):
@@ -166,7 +167,7 @@ class ParticipantSchema(Schema):
             "admins and the head of product over the participant (absent for others)."
         ),
     )
-    calibrated = ma.fields.Boolean(
+    calibrated = StrictBoolean(
         metadata=sometimes_absent("A calibration was set; with `final_ratings` only.")
     )
     calibration_note = ma.fields.String(
@@ -192,7 +193,7 @@ class PeerNominationSchema(Schema):
         validate=validate.Length(min=1, max=MAX_PEERS_LIMIT),
         metadata={"description": "Active members, not the reviewee, not nominated before."},
     )
-    peer_count = ma.fields.Integer(
+    peer_count = StrictInteger(
         dump_only=True,
         metadata={"description": "Peer reviews of the reviewee in the cycle, these included."},
     )

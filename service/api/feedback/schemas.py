@@ -3,13 +3,14 @@ from __future__ import annotations
 import marshmallow as ma
 
 from service.api.base import Schema
+from service.api.fields import StrictFloat, StrictInteger
 from service.api.reviews.schemas import ReviewRatingSchema
 from service.api.schema_forms import sometimes_absent
 
 
 class FeedbackScoreSchema(Schema):
     competency_id = ma.fields.UUID()
-    score = ma.fields.Integer()
+    score = StrictInteger()
 
 
 class WrittenReviewSchema(Schema):
@@ -26,12 +27,12 @@ class AnonymousCommentSchema(Schema):
 
 class MeanScoreSchema(Schema):
     competency_id = ma.fields.UUID()
-    mean = ma.fields.Float()
-    count = ma.fields.Integer()
+    mean = StrictFloat()
+    count = StrictInteger()
 
 
 class AnonymousFeedbackSchema(Schema):
-    count = ma.fields.Integer(metadata={"description": "Reviews submitted."})
+    count = StrictInteger(metadata={"description": "Reviews submitted."})
     comments = ma.fields.List(
         ma.fields.Nested(AnonymousCommentSchema),
         metadata=sometimes_absent(
@@ -55,7 +56,7 @@ class FeedbackSchema(Schema):
         ma.fields.Nested(FeedbackScoreSchema),
         metadata={"description": "Calibrated where set, else the manager's rating."},
     )
-    overall_score = ma.fields.Float(
+    overall_score = StrictFloat(
         allow_none=True,
         metadata={
             "description": "Weighted mean of the final ratings, with the weights of "

@@ -9,6 +9,7 @@ from flask import request
 from flask.views import MethodView
 
 from service.api.base import Blueprint, Schema, operation
+from service.api.fields import StrictBoolean, StrictInteger
 from service.api.requests import context
 from service.api.schema_forms import sometimes_absent
 from service.application import member_import as use_cases
@@ -74,16 +75,16 @@ class ImportQuerySchema(Schema):
 
 class ImportResultSchema(Schema):
     import_id = ma.fields.UUID(metadata={"description": "The audit summary event's entity_id."})
-    rows = ma.fields.Integer(metadata={"description": "People in the file."})
-    created = ma.fields.Integer()
-    updated = ma.fields.Integer()
-    unchanged = ma.fields.Integer()
+    rows = StrictInteger(metadata={"description": "People in the file."})
+    created = StrictInteger()
+    updated = StrictInteger()
+    unchanged = StrictInteger()
     teams_created = ma.fields.List(ma.fields.String())
-    dry_run = ma.fields.Boolean()
+    dry_run = StrictBoolean()
 
 
 class RowErrorSchema(Schema):
-    line = ma.fields.Integer(metadata={"description": "Line in the file; the header is 1."})
+    line = StrictInteger(metadata={"description": "Line in the file; the header is 1."})
     column = ma.fields.String(allow_none=True)
     message = ma.fields.String()
 
@@ -98,7 +99,7 @@ class RowErrorsSchema(Schema):
 
 
 class ImportRejectedSchema(Schema):
-    code = ma.fields.Integer()
+    code = StrictInteger()
     status = ma.fields.String()
     message = ma.fields.String()
     errors = ma.fields.Nested(RowErrorsSchema, metadata=sometimes_absent("When any."))

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.fields import StrictInteger
 from service.api.schema_forms import sometimes_absent
 from service.domain.access import AccessRole
 from service.domain.member import MemberStatus
@@ -81,7 +82,7 @@ class InvitationSchema(Schema):
 
 
 class ReportSchema(MemberSchema):
-    depth = ma.fields.Integer(
+    depth = StrictInteger(
         dump_only=True,
         metadata={"description": "1 for a direct report, 2 for their reports, and so on."},
     )

@@ -7,11 +7,12 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.fields import StrictFloat, StrictInteger
 
 
 class RatingScaleSchema(Schema):
-    min = ma.fields.Integer(required=True, metadata={"description": "Lowest point of the scale."})
-    max = ma.fields.Integer(required=True, metadata={"description": "Highest point of the scale."})
+    min = StrictInteger(required=True, metadata={"description": "Lowest point of the scale."})
+    max = StrictInteger(required=True, metadata={"description": "Highest point of the scale."})
     labels = ma.fields.List(
         ma.fields.String(validate=validate.Length(min=1, max=100)),
         required=True,
@@ -22,8 +23,8 @@ class RatingScaleSchema(Schema):
 class RatingScalePatchSchema(Schema):
     """Any part of the scale; a new min or max needs its labels too."""
 
-    min = ma.fields.Integer(metadata={"description": "Lowest point of the scale."})
-    max = ma.fields.Integer(metadata={"description": "Highest point of the scale."})
+    min = StrictInteger(metadata={"description": "Lowest point of the scale."})
+    max = StrictInteger(metadata={"description": "Highest point of the scale."})
     labels = ma.fields.List(
         ma.fields.String(validate=validate.Length(min=1, max=100)),
         metadata={"description": "One label per point, from min to max."},
@@ -32,19 +33,19 @@ class RatingScalePatchSchema(Schema):
 
 class SettingsSchema(Schema):
     rating_scale = ma.fields.Nested(RatingScaleSchema, required=True)
-    peer_anonymity_threshold = ma.fields.Integer(
+    peer_anonymity_threshold = StrictInteger(
         required=True,
         validate=validate.Range(min=1, max=50),
         metadata={
             "description": "Peer comments are shown only when at least this many peers submitted."
         },
     )
-    ready_soon_max_gap = ma.fields.Float(
+    ready_soon_max_gap = StrictFloat(
         required=True,
         validate=validate.Range(min=0, max=20),
         metadata={"description": "`ready_soon` allows no competency gap below minus this."},
     )
-    ready_soon_min_mean_gap = ma.fields.Float(
+    ready_soon_min_mean_gap = StrictFloat(
         required=True,
         validate=validate.Range(min=-20, max=0),
         metadata={"description": "`ready_soon` needs a weighted mean gap of at least this."},

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.fields import StrictFloat, StrictInteger
 from service.domain.career import CURRENCY_PATTERN, KEY_PATTERN, KEY_RULE
 
 LEVELS = validate.Range(min=0, max=1000)
@@ -15,8 +16,8 @@ class PayBandSchema(Schema):
         validate=validate.Regexp(CURRENCY_PATTERN, error="Use an ISO 4217 code such as EUR."),
         metadata={"description": "ISO 4217 code, e.g. EUR."},
     )
-    min = ma.fields.Float(required=True, validate=validate.Range(min=0, max=1e12))
-    max = ma.fields.Float(required=True, validate=validate.Range(min=0, max=1e12))
+    min = StrictFloat(required=True, validate=validate.Range(min=0, max=1e12))
+    max = StrictFloat(required=True, validate=validate.Range(min=0, max=1e12))
 
 
 class ExpectationSchema(Schema):
@@ -28,11 +29,11 @@ class ExpectationSchema(Schema):
             "read can be sent back as it is."
         },
     )
-    expected_score = ma.fields.Integer(
+    expected_score = StrictInteger(
         required=True,
         metadata={"description": "On the organisation's rating scale."},
     )
-    weight = ma.fields.Float(
+    weight = StrictFloat(
         required=True,
         validate=validate.Range(min=0, min_inclusive=False, max=1000),
         metadata={"description": "Greater than 0; relative to the role's other weights."},
@@ -52,7 +53,7 @@ class ProductRoleSchema(Schema):
         validate=validate.Regexp(KEY_PATTERN, error=KEY_RULE),
         metadata={"description": "The ladder this rung is on, e.g. `product` or `management`."},
     )
-    level = ma.fields.Integer(
+    level = StrictInteger(
         required=True, validate=LEVELS, metadata={"description": "Unique on its track."}
     )
     description = ma.fields.String(allow_none=True, validate=validate.Length(max=5000))
@@ -75,7 +76,7 @@ class ProductRoleSchema(Schema):
 class ProductRolePatchSchema(Schema):
     name = ma.fields.String(validate=validate.Length(min=1, max=200))
     track = ma.fields.String(validate=validate.Regexp(KEY_PATTERN, error=KEY_RULE))
-    level = ma.fields.Integer(validate=LEVELS)
+    level = StrictInteger(validate=LEVELS)
     description = ma.fields.String(allow_none=True, validate=validate.Length(max=5000))
     pay_band = ma.fields.Nested(PayBandSchema, allow_none=True)
     expectations = ma.fields.List(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from service.api.base import Schema
+from service.api.fields import StrictBoolean, StrictFloat, StrictInteger
 
 NUMBER = "A decimal number, rounded half up to 4 places."
 
@@ -22,18 +23,18 @@ class ReportQuerySchema(Schema):
 
 class ReadinessFinalRatingSchema(Schema):
     competency_id = ma.fields.UUID()
-    score = ma.fields.Integer()
+    score = StrictInteger()
 
 
 class ReadinessGapSchema(Schema):
     competency_id = ma.fields.UUID()
-    final = ma.fields.Integer(allow_none=True, metadata={"description": "null when missing."})
-    expected = ma.fields.Integer()
-    gap = ma.fields.Integer(allow_none=True, metadata={"description": "final - expected."})
+    final = StrictInteger(allow_none=True, metadata={"description": "null when missing."})
+    expected = StrictInteger()
+    gap = StrictInteger(allow_none=True, metadata={"description": "final - expected."})
 
 
 class ReadinessOutlookSchema(Schema):
-    trend_per_cycle = ma.fields.Float(
+    trend_per_cycle = StrictFloat(
         allow_none=True,
         metadata={
             "description": "Least-squares slope of the weighted mean gaps of the person's "
@@ -41,7 +42,7 @@ class ReadinessOutlookSchema(Schema):
             "period end (positions 0..n-1); null with fewer than two points. " + NUMBER
         },
     )
-    cycles_to_ready = ma.fields.Integer(
+    cycles_to_ready = StrictInteger(
         allow_none=True,
         metadata={
             "description": "0 when the latest weighted mean gap is >= 0; ceil(-latest / trend) "
@@ -56,7 +57,7 @@ class PromotionCostSchema(Schema):
 
 
 class PromotionCostTotalSchema(PromotionCostSchema):
-    count = ma.fields.Integer()
+    count = StrictInteger()
 
 
 class ReadinessRowSchema(Schema):
@@ -68,7 +69,7 @@ class ReadinessRowSchema(Schema):
         ma.fields.Nested(ReadinessFinalRatingSchema),
         metadata={"description": "Calibrated rating if set, else the submitted manager review's."},
     )
-    overall_score = ma.fields.Float(
+    overall_score = StrictFloat(
         allow_none=True,
         metadata={
             "description": "Weighted mean of final ratings with the role's weights; null "
@@ -84,11 +85,11 @@ class ReadinessRowSchema(Schema):
         },
     )
     gaps = ma.fields.List(ma.fields.Nested(ReadinessGapSchema))
-    weighted_mean_gap = ma.fields.Float(allow_none=True, metadata={"description": NUMBER})
+    weighted_mean_gap = StrictFloat(allow_none=True, metadata={"description": NUMBER})
     manager_recommendation = ma.fields.String(
         allow_none=True, metadata={"description": "From the submitted manager review only."}
     )
-    disagreement = ma.fields.Boolean(
+    disagreement = StrictBoolean(
         metadata={
             "description": "A recommendation was given and differs from the computed class "
             "(never for top_of_track, nor when the class cannot be computed)."
@@ -114,9 +115,9 @@ class PromotionReadinessSchema(Schema):
 
 
 class CompletionCountsSchema(Schema):
-    assigned = ma.fields.Integer()
-    submitted = ma.fields.Integer()
-    rate = ma.fields.Float(allow_none=True, metadata={"description": "0 to 1; null if none."})
+    assigned = StrictInteger()
+    submitted = StrictInteger()
+    rate = StrictFloat(allow_none=True, metadata={"description": "0 to 1; null if none."})
 
 
 class MetricsCompletionSchema(CompletionCountsSchema):
@@ -129,44 +130,44 @@ class MetricsCompletionSchema(CompletionCountsSchema):
 
 class MetricsCompetencySchema(Schema):
     competency_id = ma.fields.UUID()
-    mean = ma.fields.Float(allow_none=True)
-    median = ma.fields.Float(allow_none=True)
-    stddev = ma.fields.Float(allow_none=True, metadata={"description": "Population."})
+    mean = StrictFloat(allow_none=True)
+    median = StrictFloat(allow_none=True)
+    stddev = StrictFloat(allow_none=True, metadata={"description": "Population."})
     distribution = ma.fields.Dict(
-        keys=ma.fields.String(), values=ma.fields.Integer(), metadata={"description": "By point."}
+        keys=ma.fields.String(), values=StrictInteger(), metadata={"description": "By point."}
     )
 
 
 class MetricsCompetencyValueSchema(Schema):
     competency_id = ma.fields.UUID()
-    value = ma.fields.Float(allow_none=True)
+    value = StrictFloat(allow_none=True)
 
 
 class MetricsCalibrationSchema(Schema):
-    changed = ma.fields.Integer()
+    changed = StrictInteger()
     mean_shift = ma.fields.List(ma.fields.Nested(MetricsCompetencyValueSchema))
 
 
 class MetricsLeniencySchema(Schema):
     reviewer_id = ma.fields.UUID()
-    mean_given = ma.fields.Float()
-    delta = ma.fields.Float()
-    count = ma.fields.Integer()
+    mean_given = StrictFloat()
+    delta = StrictFloat()
+    count = StrictInteger()
 
 
 class MetricsNineBoxSchema(Schema):
     performance = ma.fields.String()
     potential = ma.fields.String()
-    count = ma.fields.Integer()
+    count = StrictInteger()
 
 
 class TeamMetricsSchema(Schema):
     cycle_id = ma.fields.UUID()
-    participants = ma.fields.Integer()
+    participants = StrictInteger()
     completion = ma.fields.Nested(MetricsCompletionSchema)
     competencies = ma.fields.List(ma.fields.Nested(MetricsCompetencySchema))
-    overall_distribution = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
-    readiness_counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    overall_distribution = ma.fields.Dict(keys=ma.fields.String(), values=StrictInteger())
+    readiness_counts = ma.fields.Dict(keys=ma.fields.String(), values=StrictInteger())
     calibration = ma.fields.Nested(MetricsCalibrationSchema)
     reviewer_leniency = ma.fields.List(ma.fields.Nested(MetricsLeniencySchema))
     self_awareness = ma.fields.List(ma.fields.Nested(MetricsCompetencyValueSchema))

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.fields import StrictInteger
 from service.api.schema_forms import sometimes_absent
 from service.domain.cycle import ReviewType
 from service.domain.review import (
@@ -44,7 +45,7 @@ class EvidenceSchema(Schema):
 
 class ReviewRatingSchema(Schema):
     competency_id = ma.fields.UUID(required=True)
-    score = ma.fields.Integer(
+    score = StrictInteger(
         allow_none=True, metadata={"description": "On the cycle's scale; null while a draft."}
     )
     comment = ma.fields.String(allow_none=True, validate=validate.Length(max=MAX_COMMENT))

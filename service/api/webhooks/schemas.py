@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.fields import StrictBoolean, StrictInteger
 from service.domain.webhook_retries import DeliveryStatus
 from service.domain.webhooks import DEFAULT_SECRET_GRACE, EVENT_TYPES, MAX_URL_LENGTH
 
@@ -31,7 +32,7 @@ class WebhookSchema(Schema):
     description = ma.fields.String(
         allow_none=True, load_default=None, validate=validate.Length(max=500)
     )
-    active = ma.fields.Boolean(
+    active = StrictBoolean(
         load_default=True,
         metadata={
             "description": "Inactive endpoints get no new events, and their pending "
@@ -56,7 +57,7 @@ class WebhookPatchSchema(Schema):
         ma.fields.String(validate=validate.OneOf(EVENT_TYPES)), validate=validate.Length(min=1)
     )
     description = ma.fields.String(allow_none=True, validate=validate.Length(max=500))
-    active = ma.fields.Boolean()
+    active = StrictBoolean()
 
 
 class WebhookWithSecretSchema(WebhookSchema):
@@ -72,7 +73,7 @@ class WebhookWithSecretSchema(WebhookSchema):
 
 
 class RotateSecretSchema(Schema):
-    grace_period_seconds = ma.fields.Integer(
+    grace_period_seconds = StrictInteger(
         load_default=int(DEFAULT_SECRET_GRACE.total_seconds()),
         validate=validate.Range(min=0, max=MAX_GRACE_SECONDS),
         metadata={
@@ -87,16 +88,16 @@ class DeliveryQuerySchema(Schema):
 
 
 class AttemptSchema(Schema):
-    attempt = ma.fields.Integer(metadata={"description": "1 for the first."})
+    attempt = StrictInteger(metadata={"description": "1 for the first."})
     attempted_at = ma.fields.DateTime()
-    status_code = ma.fields.Integer(
+    status_code = StrictInteger(
         allow_none=True, metadata={"description": "The receiver's answer; null when none."}
     )
     error = ma.fields.String(
         allow_none=True,
         metadata={"description": "Why no answer came (a timeout, a refused address...)."},
     )
-    duration_ms = ma.fields.Integer()
+    duration_ms = StrictInteger()
 
 
 class DeliverySchema(Schema):
