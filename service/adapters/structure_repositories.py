@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, or_, select, true
+from sqlalchemy import Select, and_, bindparam, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from service.adapters import tables
@@ -23,7 +23,6 @@ from service.application.ports import (
     ChainLink,
     DirectoryEntry,
     MemberFilters,
-    Visibility,
 )
 from service.domain.access import AccessRole
 from service.domain.member import Member, MemberStatus
@@ -88,46 +87,29 @@ class ReportingLinesRepository(TenantQueries):
             self.session.execute(select(reports_to(self.org_id, member_id, viewer_id))).scalar_one()
         )
 
-    def _sees_in_full(self, visibility: Visibility) -> ColumnElement[bool]:
-        m = tables.members.c
-        if visibility.everyone:
-            return true()
-        own = m.id == visibility.viewer_id
-        if visibility.subtree:
-            below = subtree(self.org_id, visibility.viewer_id, "visible")
-            return or_(own, m.id.in_(select(below.c.id)))
-        return own
-
-    def _entries(
-        self, visibility: Visibility, rows: Any = None
-    ) -> tuple[Select[Any], ColumnElement[bool]]:
-        """Members with the names of their manager, team and role, and whether the
-        caller sees them in full: one statement, however many members. ``rows``, when
-        given, is a subquery of the ids wanted, joined first."""
+    def _entries(self, rows: Any = None) -> Select[Any]:
+        """Members with the names of their manager, team and role: one statement,
+        however many members. ``rows``, when given, is a subquery of the ids wanted,
+        joined first."""
         m = tables.members
-        full = self._sees_in_full(visibility)
         base: Any = m
         if rows is not None:
             base = rows.join(m, and_(m.c.org_id == self.org_id, m.c.id == rows.c.id))
-        statement = select(Member, *_NAMES, full.label("full")).select_from(_with_names(base))
-        return statement, full
+        return select(Member, *_NAMES).select_from(_with_names(base))
 
     @staticmethod
     def _entry(row: Any) -> DirectoryEntry:
         return DirectoryEntry(
             member=row[0],
-            full=bool(row.full),
             manager_name=row.manager_name,
             team_name=row.team_name,
             product_role_name=row.product_role_name,
             depth=getattr(row, "depth", None),
         )
 
-    def directory(
-        self, filters: MemberFilters, visibility: Visibility, page: PageRequest
-    ) -> Page[DirectoryEntry]:
+    def directory(self, filters: MemberFilters, page: PageRequest) -> Page[DirectoryEntry]:
         c = tables.members.c
-        statement, full = self._entries(visibility)
+        statement = self._entries()
         for column, value in (
             (c.team_id, filters.team_id),
             (c.manager_id, filters.manager_id),
@@ -138,20 +120,14 @@ class ReportingLinesRepository(TenantQueries):
                 statement = statement.where(column == value)
         if filters.q:
             pattern = substring_pattern(filters.q)
-            # An email is matched only where the caller may read it: a search must
-            # not reveal what the directory hides.
-            email_match: ColumnElement[bool] = c.email.ilike(pattern)
-            if not visibility.everyone:
-                email_match = and_(email_match, full)
-            statement = statement.where(or_(c.name.ilike(pattern), email_match))
+            statement = statement.where(or_(c.name.ilike(pattern), c.email.ilike(pattern)))
         return page_of(self.session, statement.order_by(c.name, c.id), page, self._entry)
 
-    def entry(self, member_id: UUID, visibility: Visibility) -> DirectoryEntry | None:
+    def entry(self, member_id: UUID) -> DirectoryEntry | None:
         """The hot read of ``GET /me`` and ``GET /members/{id}``: a Core statement built
-        once per kind of viewer, executed with bound values (no ORM loading)."""
-        kind = "everyone" if visibility.everyone else "subtree" if visibility.subtree else "self"
-        values = {"org": self.org_id, "member": member_id, "viewer": visibility.viewer_id}
-        row = run_prepared(self.session, _entry_sql(kind), values).first()
+        once, executed with bound values (no ORM loading)."""
+        values = {"org": self.org_id, "member": member_id}
+        row = run_prepared(self.session, _entry_sql(), values).first()
         if row is None:
             return None
         member = Member(
@@ -170,14 +146,13 @@ class ReportingLinesRepository(TenantQueries):
         )
         return DirectoryEntry(
             member=member,
-            full=bool(row.full),
             manager_name=row.manager_name,
             team_name=row.team_name,
             product_role_name=row.product_role_name,
         )
 
     def reports(
-        self, root_id: UUID, visibility: Visibility, max_depth: int | None, page: PageRequest
+        self, root_id: UUID, max_depth: int | None, page: PageRequest
     ) -> Page[DirectoryEntry]:
         """One statement: the subtree is ordered and cut to the page first (it carries
         names for that), so only the page's rows are joined to their details."""
@@ -190,35 +165,28 @@ class ReportingLinesRepository(TenantQueries):
             .offset(page.offset)
             .subquery("page")
         )
-        statement, _full = self._entries(visibility, rows)
-        statement = statement.add_columns(rows.c.depth, rows.c._total).order_by(
-            rows.c.depth, c.name, c.id
+        statement = (
+            self._entries(rows)
+            .add_columns(rows.c.depth, rows.c._total)
+            .order_by(rows.c.depth, c.name, c.id)
         )
         found = self.session.execute(statement).all()
         return page_from_rows(self.session, found, page, self._entry, select(tree.c.id))
 
 
 @cache
-def _entry_sql(kind: str) -> DriverStatement:
-    return driver_statement(_entry_statement(kind))
+def _entry_sql() -> DriverStatement:
+    return driver_statement(_entry_statement())
 
 
-def _entry_statement(kind: str) -> Select[Any]:
-    """One member with the names of their manager, team and role, and whether the
-    viewer (``kind``: sees everyone, their subtree, or themselves) sees them in full.
-    A subtree is checked by walking up from the member: a handful of rows."""
+def _entry_statement() -> Select[Any]:
+    """One member with the names of their manager, team and role."""
     m = tables.members
     org = bindparam("org", type_=PgUUID(as_uuid=True))
     member = bindparam("member", type_=PgUUID(as_uuid=True))
-    viewer = bindparam("viewer", type_=PgUUID(as_uuid=True))
-    full: ColumnElement[bool] = true()
-    if kind != "everyone":
-        full = m.c.id == viewer
-        if kind == "subtree":
-            full = or_(full, reports_to(org, member, viewer))
     columns = [c for c in m.c if c.key != "password_hash"]
     return (
-        select(*columns, *_NAMES, full.label("full"))
+        select(*columns, *_NAMES)
         .select_from(_with_names(m))
         .where(m.c.org_id == org, m.c.id == member)
     )

@@ -46,16 +46,15 @@ class IssuedInvitation:
 
 
 def get_me(ctx: Context) -> DirectoryEntry:
-    """The caller's own record, in full, read as ``get_member`` reads anyone."""
+    """The caller's own record, read as ``get_member`` reads anyone."""
     return get_member(ctx, ctx.caller.member_id)
 
 
 def get_member(ctx: Context, member_id: UUID) -> DirectoryEntry:
-    """One statement: the member, their manager's, team's and role's names, and whether
-    the caller sees them in full (see ``structure``)."""
-    caller = ctx.caller
-    caller.require_scope(Scope.READ)
-    entry = ctx.uow.reporting_lines.entry(member_id, structure.visibility_of(caller))
+    """One statement: the member with their manager's, team's and role's names. Every
+    member reads the directory (PRODUCT.md: access roles)."""
+    ctx.caller.require_scope(Scope.READ)
+    entry = ctx.uow.reporting_lines.entry(member_id)
     if entry is None:
         raise NotFound("Member")
     return entry
@@ -63,10 +62,9 @@ def get_member(ctx: Context, member_id: UUID) -> DirectoryEntry:
 
 def list_members(ctx: Context, filters: MemberFilters, page: PageRequest) -> Page[DirectoryEntry]:
     """One statement whatever the page size: members with their manager's, team's and
-    role's names, each in full or as a directory entry for this caller."""
-    caller = ctx.caller
-    caller.require_scope(Scope.READ)
-    return ctx.uow.reporting_lines.directory(filters, structure.visibility_of(caller), page)
+    role's names."""
+    ctx.caller.require_scope(Scope.READ)
+    return ctx.uow.reporting_lines.directory(filters, page)
 
 
 def create_member(ctx: Context, cmd: NewMember) -> Member:

@@ -179,21 +179,10 @@ class StrandedExpectation:
 
 
 @dataclass(frozen=True, slots=True)
-class Visibility:
-    """Whom a caller sees in full: everyone (admins), their subtree (heads of
-    product) or only themselves; everyone else as a directory entry."""
-
-    viewer_id: UUID
-    everyone: bool = False
-    subtree: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class DirectoryEntry:
-    """A member as the caller may see them: in full, or only the directory entry."""
+    """A member as the directory shows them to every member of the organisation."""
 
     member: Member
-    full: bool
     manager_name: str | None = None
     team_name: str | None = None
     product_role_name: str | None = None
@@ -292,14 +281,12 @@ class ReportingLines(Protocol):
         """``member_id`` reports to ``viewer_id``, directly or not."""
         ...
 
-    def directory(
-        self, filters: MemberFilters, visibility: Visibility, page: PageRequest
-    ) -> Page[DirectoryEntry]: ...
+    def directory(self, filters: MemberFilters, page: PageRequest) -> Page[DirectoryEntry]: ...
 
-    def entry(self, member_id: UUID, visibility: Visibility) -> DirectoryEntry | None: ...
+    def entry(self, member_id: UUID) -> DirectoryEntry | None: ...
 
     def reports(
-        self, root_id: UUID, visibility: Visibility, max_depth: int | None, page: PageRequest
+        self, root_id: UUID, max_depth: int | None, page: PageRequest
     ) -> Page[DirectoryEntry]:
         """Everyone under ``root_id``, with their depth (one recursive query)."""
         ...

@@ -1,8 +1,8 @@
 """The organisation's structure: who reports to whom, in which team, on which rung.
 
-Who sees whom follows the reporting line: an admin sees everyone in full, a head of
-product their subtree in full, everyone else themselves in full and the rest as a
-directory entry (name, title, team, role, manager).
+Every member reads the whole directory (PRODUCT.md: a PM reads the directory), in
+the one Member shape; who may *change* people, and whose reviews one reads, follow the
+access role and the reporting line.
 """
 
 from __future__ import annotations
@@ -12,19 +12,11 @@ from uuid import UUID
 
 from service.application.context import Context
 from service.application.pagination import Page, PageRequest
-from service.application.ports import DirectoryEntry, Visibility
-from service.domain.access import AccessRole, Principal, Scope
+from service.application.ports import DirectoryEntry
+from service.domain.access import Scope
 from service.domain.career import describe_chain, loop_closed_by
 from service.domain.errors import Invalid, NotFound
 from service.domain.member import Member
-
-
-def visibility_of(caller: Principal) -> Visibility:
-    if caller.is_admin:
-        return Visibility(caller.member_id, everyone=True)
-    if caller.access_role is AccessRole.HEAD_OF_PRODUCT:
-        return Visibility(caller.member_id, subtree=True)
-    return Visibility(caller.member_id)
 
 
 def apply_structure(ctx: Context, member: Member, values: dict[str, Any]) -> None:
@@ -87,12 +79,4 @@ def member_reports(
     root = ctx.uow.members.get(member_id)
     if root is None:
         raise NotFound("Member")
-    visibility = visibility_of(caller)
-    lines = ctx.uow.reporting_lines
-    if visibility.subtree and (
-        root.id == caller.member_id or lines.oversees(caller.member_id, root.id)
-    ):
-        # The root is the caller or below them: the caller sees the whole subtree in
-        # full, so the query need not work out the caller's own subtree too.
-        visibility = Visibility(caller.member_id, everyone=True)
-    return lines.reports(member_id, visibility, max_depth, page)
+    return ctx.uow.reporting_lines.reports(member_id, max_depth, page)

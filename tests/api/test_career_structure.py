@@ -128,33 +128,14 @@ def test_reports_are_the_whole_subtree_with_depth(orgs: OrgFactory) -> None:
     assert '"total": 4' in page.headers["X-Pagination"]
 
 
-def test_who_sees_whom_in_reports(orgs: OrgFactory) -> None:
+def test_everyone_reads_anyones_reports_in_full(orgs: OrgFactory) -> None:
     org = orgs.create()
     people = _chart(org)
-    # The head of product sees their subtree in full.
-    assert all("email" in r for r in _reports(people["hop"], people["hop"]))
-    assert all("email" in r for r in _reports(people["hop"], people["lead"]))
-    # A PM sees the directory entries of anyone's reports, and their own record in full.
-    for entry in _reports(people["pm"], people["lead"]):
-        assert ("email" in entry) is (entry["id"] == people["pm"].id)
-        assert {"name", "title", "team_id", "product_role_id", "manager_id"} <= set(entry)
-    # A head of product looking above themselves sees only their own subtree in full.
-    org.add_member(name="Nina", manager_id=people["outsider"].id)
-    expect(
-        org.admin.api.patch(
-            f"/api/v1/members/{people['hop'].id}", json={"manager_id": people["outsider"].id}
-        ),
-        200,
-    )
-    seen = {r["name"]: "email" in r for r in _reports(people["hop"], people["outsider"])}
-    assert seen == {
-        "Hana": True,
-        "Nina": False,
-        "Luis": True,
-        "Priya": True,
-        "Sara": True,
-        "Alex": True,
-    }
+    by_admin = _reports(Person(org.admin.id, org.admin.email, org.admin.api), people["lead"])
+    assert {r["name"] for r in by_admin} == {"Sara", "Priya", "Alex"}
+    for viewer in ("hop", "pm", "outsider"):
+        assert _reports(people[viewer], people["lead"]) == by_admin
+    assert all({"email", "access_role", "depth"} <= set(r) for r in by_admin)
 
 
 def test_reports_of_another_organisations_member_answer_404(orgs: OrgFactory) -> None:
@@ -165,7 +146,8 @@ def test_reports_of_another_organisations_member_answer_404(orgs: OrgFactory) ->
         assert expect(answer, 404)["message"] == "Member not found."
 
 
-def test_the_directory_shows_each_caller_what_they_may_see(orgs: OrgFactory) -> None:
+def test_every_member_reads_the_whole_directory(orgs: OrgFactory) -> None:
+    """PRODUCT.md: a PM reads the directory; the Member shape is the same for everyone."""
     org = orgs.create()
     people = _chart(org)
 
@@ -175,22 +157,21 @@ def test_the_directory_shows_each_caller_what_they_may_see(orgs: OrgFactory) -> 
 
     everyone = listed(org.admin.api)
     assert len(everyone) == 7
-    assert all("email" in m for m in everyone.values())
-    hop_view = listed(people["hop"].api)
-    full = {name for name, m in hop_view.items() if "email" in m}
-    assert full == {"Hana", "Luis", "Sara", "Priya", "Alex"}
-    pm_view = listed(people["pm"].api)
-    assert {name for name, m in pm_view.items() if "email" in m} == {"Priya"}
-    assert pm_view["Luis"]["team_name"] == "Payments"
-    assert pm_view["Luis"]["product_role_name"] == "Product Lead"
-    assert pm_view["Luis"]["manager_name"] == "Hana"
-    assert "access_role" not in pm_view["Luis"]
-    # Searching by email finds only what the caller may read.
-    assert set(listed(people["pm"].api, q=people["outsider"].email[:8])) == set()
-    assert set(listed(people["hop"].api, q=people["outsider"].email[:8])) == set()
-    assert set(listed(people["hop"].api, q=people["apm"].email[:8])) == {"Alex"}
-    assert set(listed(org.admin.api, q=people["outsider"].email[:8])) == {"Olga"}
-    assert set(listed(people["pm"].api, q="oLg")) == {"Olga"}  # names are public
+    for viewer in (people["hop"].api, people["pm"].api):
+        assert listed(viewer) == everyone
+    luis = listed(people["pm"].api)["Luis"]
+    assert luis["email"] == people["lead"].email
+    assert luis["access_role"] == "pm"
+    assert (luis["team_name"], luis["product_role_name"], luis["manager_name"]) == (
+        "Payments",
+        "Product Lead",
+        "Hana",
+    )
+    one = expect(people["pm"].api.get(f"/api/v1/members/{people['outsider'].id}"), 200)
+    assert one == {k: v for k, v in everyone["Olga"].items() if k in one}
+    # Names and emails are searched alike, by everyone.
+    assert set(listed(people["pm"].api, q=people["outsider"].email[:8])) == {"Olga"}
+    assert set(listed(people["pm"].api, q="oLg")) == {"Olga"}
 
 
 def test_the_directory_filters(orgs: OrgFactory) -> None:

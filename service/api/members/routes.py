@@ -38,15 +38,23 @@ blp = Blueprint(
     description="People, their access roles and reporting lines.",
 )
 
-DIRECTORY_FIELDS = ("id", "name", "title", "product_role_id", "manager_id", "team_id", "status")
-FULL_FIELDS = ("id", "email", "name", "title", "access_role", *DIRECTORY_FIELDS[3:])
+MEMBER_FIELDS = (
+    "id",
+    "email",
+    "name",
+    "title",
+    "access_role",
+    "product_role_id",
+    "manager_id",
+    "team_id",
+    "status",
+)
 
 
 def present(view: DirectoryEntry) -> dict[str, Any]:
-    """The full record, or the directory entry when the caller may see no more; with
-    the names of the member's manager, team and role, and in a subtree their depth."""
-    fields = FULL_FIELDS if view.full else DIRECTORY_FIELDS
-    shown = {name: getattr(view.member, name) for name in fields}
+    """The member, with the names of their manager, team and role, and in a subtree
+    their depth."""
+    shown = {name: getattr(view.member, name) for name in MEMBER_FIELDS}
     shown.update(
         manager_name=view.manager_name,
         team_name=view.team_name,
@@ -77,8 +85,9 @@ class Members(MethodView):
     @blp.response(200, MemberSchema(many=True))
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[Any]:
-        """The directory. Admins see everyone in full; a head of product their
-        subtree in full; everyone else sees name, title, team, role and manager."""
+        """The directory, the same for every member of the organisation: each person
+        with the names of their manager, team and product role. `q` searches names and
+        emails."""
         page = use_cases.list_members(
             context(), MemberFilters(**query), page_request(pagination_parameters)
         )

@@ -11,11 +11,6 @@ from service.domain.member import MemberStatus
 
 ACCESS_ROLES = [r.value for r in AccessRole]
 ON_READS = "On reads (`GET`); absent from the answers to writes."
-#: What a caller sees of people outside their view (a PM of anyone but themselves).
-DIRECTORY_ONLY = (
-    "absent from the directory entry of people the caller may not see in full (a PM's "
-    "view of anyone else, a head of product's of anyone outside their subtree)"
-)
 
 
 class MemberSchema(Schema):
@@ -23,14 +18,14 @@ class MemberSchema(Schema):
     email = ma.fields.Email(
         required=True,
         validate=validate.Length(max=320),
-        metadata=sometimes_absent(f"Unique in the organisation; {DIRECTORY_ONLY}."),
+        metadata={"description": "Unique in the organisation."},
     )
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     title = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
     access_role = ma.fields.String(
         validate=validate.OneOf(ACCESS_ROLES),
         load_default=AccessRole.PM.value,
-        metadata=sometimes_absent(f"admin, head_of_product or pm (default); {DIRECTORY_ONLY}."),
+        metadata={"description": "admin, head_of_product or pm (default)."},
     )
     product_role_id = ma.fields.UUID(allow_none=True)
     manager_id = ma.fields.UUID(allow_none=True)
