@@ -553,6 +553,21 @@ idempotency_keys = Table(
     ),
 )
 
+# Idempotency-Key of POSTs sent without a token (migration 0009): one record per key,
+# held by digest. Not tenant data: only SECURITY DEFINER functions touch it, so the
+# request role never reads another caller's answer (``application.idempotency``).
+public_idempotency_keys = Table(
+    "public_idempotency_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response_body", Text),
+    Column("response_headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    _created_at(),
+    Index("ix_public_idempotency_keys_created_at", "created_at"),
+)
+
 # --- Reports (migration 0004) ----------------------------------------------------
 # Its covering columns sit on the keys of review_ratings and reviews above (plans in
 # docs/report-plans.md).

@@ -27,6 +27,7 @@ from service.adapters.feedback_queries import SqlFeedbackQueries
 from service.adapters.idempotency_store import IdempotencyRepository
 from service.adapters.member_import_store import MemberImportRepository
 from service.adapters.participant_repositories import SqlParticipantRepository
+from service.adapters.public_idempotency_store import SqlPublicIdempotency
 from service.adapters.reports import SqlReportQueries
 from service.adapters.review_repositories import SqlReviewRepository
 from service.adapters.structure_repositories import ReportingLinesRepository
@@ -98,6 +99,10 @@ class SqlUnitOfWork:
     @cached_property
     def idempotency(self) -> IdempotencyRepository:
         return IdempotencyRepository(self.session)
+
+    @cached_property
+    def public_idempotency(self) -> SqlPublicIdempotency:
+        return SqlPublicIdempotency(self.session)
 
     @cached_property
     def cycles(self) -> SqlCycleRepository:

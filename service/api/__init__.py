@@ -15,7 +15,7 @@ from service.api import errors, requests
 from service.api.api_tokens.routes import blp as api_tokens
 from service.api.audit_events.routes import blp as audit_events
 from service.api.auth.routes import blp as auth
-from service.api.base import SCHEMA_FORMS
+from service.api.base import SCHEMA_FORMS, ErrorSchema
 from service.api.competencies.routes import blp as competencies
 from service.api.cycles.participants import blp as cycle_participants
 from service.api.cycles.routes import blp as cycles
@@ -64,6 +64,11 @@ Each token has a request budget (by default 1,200 a minute; a member's log-in to
 share one). Authenticated answers carry `X-RateLimit-Limit`, `X-RateLimit-Remaining`
 and `X-RateLimit-Reset` (Unix time); a spent budget answers 429 with `Retry-After`
 (seconds). Ten failed log-ins for one identity within 15 minutes also answer 429.
+
+Every POST, with a token or without, takes an `Idempotency-Key` header (a fresh UUID per
+request): a retry with the same key and request within 24 hours replays the first
+answer with `Idempotent-Replayed: true` instead of acting twice. Secrets shown once
+(tokens, webhook secrets) are null in a replay.
 """
 
 
@@ -100,35 +105,46 @@ def _docs_assets(directory: Path) -> FlaskBlueprint:
 
 
 def _document_idempotency(api: Api) -> None:
-    """Every authenticated POST takes ``Idempotency-Key``; say so once, in the spec."""
+    """Every POST takes ``Idempotency-Key``; say so once, in the spec."""
     api.spec.components.parameter(
         "IdempotencyKey",
         "header",
         {
             "name": "Idempotency-Key",
             "required": False,
-            "schema": {"type": "string", "maxLength": 255},
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
             "description": (
                 "Send a unique key (a UUID) to make a retry safe: the same key with the "
                 "same request within 24 hours replays the first answer (with "
                 "`Idempotent-Replayed: true`) instead of acting twice; the same key with "
-                "another request answers 422; while the first is still running, 409."
+                "another request answers 422; while the first is still running, 409. A "
+                "server error (5xx) or a 429 keeps nothing: the retry runs again. Keys sent "
+                "with a token are the caller's own; keys sent without one (sign-up, log-in, "
+                "accepting an invitation) are shared by every anonymous client, so use a "
+                "fresh random UUID: another client's key answers 422, and only the very "
+                "same request reads its answer."
             ),
         },
     )
     for operations in api.spec._paths.values():
         post = operations.get("post")
-        if post is not None and post.get("security") != []:
+        if post is not None:
             post.setdefault("parameters", []).append(
                 {"$ref": "#/components/parameters/IdempotencyKey"}
             )
+
+
+class _Api(Api):  # type: ignore[misc]
+    """flask-smorest's Api, documenting errors in the project's one error shape."""
+
+    ERROR_SCHEMA = SCHEMA_FORMS.response(ErrorSchema)
 
 
 def init_api(app: Flask, swagger_assets: Path) -> Api:
     app.config.update(openapi_config(swagger_assets))
     # Answers and request bodies are documented in their own forms, named here.
     plugin = MarshmallowPlugin(schema_name_resolver=SCHEMA_FORMS.name)
-    api = Api(app, spec_kwargs={"marshmallow_plugin": plugin})
+    api = _Api(app, spec_kwargs={"marshmallow_plugin": plugin})
     for module in MODULES:
         api.register_blueprint(module)
     _document_idempotency(api)

@@ -20,11 +20,10 @@ from typing import Any, Protocol, TypeVar
 import marshmallow as ma
 from flask import g, request
 from flask_smorest import Blueprint as SmorestBlueprint
-from flask_smorest.error_handler import ErrorSchema
 from flask_smorest.utils import deepupdate
 from webargs.flaskparser import FlaskParser
 
-from service.api.schema_forms import SchemaForms
+from service.api.schema_forms import SchemaForms, sometimes_absent
 from service.api.text import unstorable_fields
 from service.application.pagination import Page as Page_
 from service.application.pagination import PageRequest
@@ -49,6 +48,21 @@ class Schema(ma.Schema):
         if errors:
             raise ma.ValidationError(errors)
         return data
+
+
+class ErrorSchema(Schema):
+    """Every error answer, whatever its status (PRODUCT.md, Conventions)."""
+
+    code = ma.fields.Integer(metadata={"description": "The HTTP status code."})
+    status = ma.fields.String(metadata={"description": "Its standard reason phrase."})
+    message = ma.fields.String(metadata={"description": "What went wrong, for a person."})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        metadata=sometimes_absent(
+            "Field errors, when there are any: each field (dotted into nested ones as the"
+            " body nests them) with its messages."
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,16 @@
-"""``Idempotency-Key`` on authenticated POSTs: replay the first answer to a retry."""
+"""``Idempotency-Key`` on POSTs: replay the first answer to a retry.
+
+Authenticated POSTs keep their keys per member; public ones (sign-up, log-in,
+accept-invitation) in one space shared by every anonymous client, each answer
+readable only by the same request (``application.idempotency`` tells how). A request
+without the header does nothing more than before.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 from flask import Response, g, request
 
@@ -19,16 +26,34 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("Content-Type", "ETag", "Location", "X-Pagination")
 
 
-def before_view(ctx: Context) -> Response | None:
-    """Claim the key, or answer with the stored response of the first request."""
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """The key this request holds, until its answer is stored."""
+
+    key: str
+    fingerprint: str
+    public: bool
+
+
+def sent() -> bool:
+    """Whether the request asks for idempotency: a POST with the header."""
+    return request.method == "POST" and HEADER in request.headers
+
+
+def before_view(ctx: Context, *, public: bool = False) -> Response | None:
+    """Claim the key, or answer with the stored response of the first request.
+
+    ``public``: the request carries no token (see ``application.idempotency``)."""
     key = request.headers.get(HEADER)
     if request.method != "POST" or key is None:
         return None
-    replay = idempotency.claim(
-        ctx, key, fingerprint(request.method, request.full_path, request.get_data(cache=True))
-    )
+    sent = fingerprint(request.method, request.full_path, request.get_data(cache=True))
+    if public:
+        replay = idempotency.claim_public(ctx, key, sent)
+    else:
+        replay = idempotency.claim(ctx, key, sent)
     if replay is None:
-        g.idempotency_key = key
+        g.idempotency_claim = _Claim(key, sent, public)
         return None
     response = Response(replay.body, status=replay.status_code)
     for name, value in replay.headers.items():
@@ -37,16 +62,26 @@ def before_view(ctx: Context) -> Response | None:
     return response
 
 
+def claimed() -> bool:
+    """Whether this request holds a key whose answer ``after_view`` is to store."""
+    return g.get("idempotency_claim") is not None
+
+
 def after_view(ctx: Context, response: Response, shown_once: str | None) -> None:
-    key: str | None = g.pop("idempotency_key", None)
-    if key is None or response.is_streamed:
+    claim: _Claim | None = g.pop("idempotency_claim", None)
+    if claim is None or response.is_streamed:
         return
     headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
     body = response.get_data(as_text=True)
     if shown_once is not None:
         body = _without_secret(body, shown_once)
     try:
-        idempotency.complete(ctx, key, response.status_code, body, headers)
+        if claim.public:
+            idempotency.complete_public(
+                ctx, claim.key, claim.fingerprint, response.status_code, body, headers
+            )
+        else:
+            idempotency.complete(ctx, claim.key, response.status_code, body, headers)
     except Exception:  # the change itself is committed; never turn it into a 500
         log.exception("could not store the idempotent response")
 

@@ -84,7 +84,8 @@ def _before_request() -> Response | None:
         _refuse_large_body(limit)
     if access.public:
         _check_body(access)
-        return None
+        # Without a key, nothing more: the view opens the unit of work when it needs it.
+        return idempotency.before_view(context(), public=True) if idempotency.sent() else None
     ctx = context()
     principal = auth.authenticate(ctx, _bearer_token())
     # Charged before the access checks: a refused request costs the server all the same.
@@ -163,7 +164,7 @@ def _after_request(response: Response) -> Response:
     if etag and response.status_code < 300:
         response.headers["ETag"] = etag
     ctx: Context | None = g.get("review_context")
-    if ctx is not None and ctx.principal is not None:
+    if ctx is not None and idempotency.claimed():
         access = _access_of_endpoint()
         idempotency.after_view(ctx, response, access.shown_once if access else None)
     started = g.get("request_started")

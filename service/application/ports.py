@@ -154,6 +154,43 @@ class IdempotencyStore(Protocol):
     def delete(self, record: IdempotencyRecord) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class HeldPublicKey:
+    """A key sent without a token that another request holds: the same request (its
+    answer, once there is one) or another request (no answer: not this caller's)."""
+
+    same_request: bool
+    status_code: int | None = None
+    response_body: str | None = None
+    response_headers: Mapping[str, Any] | None = None
+
+
+class PublicIdempotencyStore(Protocol):
+    """Keys of requests sent without a token (sign-up, log-in, accept-invitation), held
+    by digest only, and read and written through narrow functions: the request role
+    cannot read the answers of other callers."""
+
+    def claim(
+        self, key_digest: str, request_digest: str, lifetime_seconds: int
+    ) -> HeldPublicKey | None:
+        """Claim the key (None), or tell how it is held; a record older than
+        ``lifetime_seconds`` counts as none, and a few expired ones are pruned."""
+        ...
+
+    def complete(
+        self,
+        key_digest: str,
+        request_digest: str,
+        status_code: int,
+        body: str,
+        headers: Mapping[str, Any],
+    ) -> None: ...
+
+    def release(self, key_digest: str, request_digest: str) -> None:
+        """Let go of a claim that has no answer yet, so that a retry runs again."""
+        ...
+
+
 # --- The career framework and the organisation's structure -------------------------
 
 
@@ -352,6 +389,9 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def public_idempotency(self) -> PublicIdempotencyStore: ...
 
     @property
     def cycles(self) -> CycleRepository: ...

@@ -24,6 +24,7 @@ NON_TENANT_TABLES = {
     "alembic_version": "migration bookkeeping",
     "login_failures": "keyed by a hash of slug and email; only SECURITY DEFINER functions",
     "organisations": "the tenants themselves, protected on their id",
+    "public_idempotency_keys": "keys sent before any tenant; only SECURITY DEFINER functions",
 }
 
 

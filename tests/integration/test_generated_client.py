@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 import pytest
 
+from service.api.members.routes import MEMBER_FIELDS
 from tests.support.api import PASSWORD
 from tests.support.gunicorn import ROOT, Server, running_gunicorn
 
@@ -124,7 +125,8 @@ def _assert_always_sent_fields_are_plain(client: ModuleType, parsed: Any) -> Non
     model = type(parsed)
     required = [f.name for f in attrs.fields(model) if f.default is attrs.NOTHING]
     expected = {
-        "Member": {"id", "name", "title", "product_role_id", "manager_id", "team_id", "status"},
+        "Member": set(MEMBER_FIELDS),
+        "Error": {"code", "status", "message"},
         "CreatedApiToken": {"id", "name", "prefix", "scopes", "created_at", "token"},
     }[model.__name__]
     assert expected <= set(required), sorted(expected - set(required))
@@ -175,6 +177,7 @@ def test_errors_parse_as_the_documented_error_shape(
     )
     assert refused.status_code == 401
     assert (refused.parsed.code, refused.parsed.status) == (401, "Unauthorized")
+    _assert_always_sent_fields_are_plain(generated, refused.parsed)
 
 
 def test_an_api_token_made_through_the_client_reads_as_its_admin(

@@ -16,7 +16,12 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Loggin
 
 @blp.route("/token")
 class Token(MethodView):
-    @operation("logIn", public=True, summary="Exchange credentials for a bearer token")
+    @operation(
+        "logIn",
+        public=True,
+        summary="Exchange credentials for a bearer token",
+        shown_once="access_token",
+    )
     @blp.arguments(LogInSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(
@@ -40,5 +45,9 @@ class AcceptInvitation(MethodView):
     @blp.response(204)
     @blp.alt_response(404, description="Unknown, used or expired invitation.")
     def post(self, body: dict[str, Any]) -> None:
-        """Set a password with a one-time invitation token; then log in as usual."""
+        """Set a password with a one-time invitation token; then log in as usual.
+
+        Retried with the same `Idempotency-Key` (an answer lost on the way), it answers
+        204 again instead of 404 for an invitation already used.
+        """
         use_cases.accept_invitation(context(), body["token"], body["password"])

@@ -21,7 +21,11 @@ class LogInSchema(Schema):
 
 class TokenSchema(Schema):
     access_token = ma.fields.String(
-        metadata={"description": "Send as `Authorization: Bearer <token>`."}
+        allow_none=True,
+        metadata={
+            "description": "Send as `Authorization: Bearer <token>`; shown only now (null"
+            " in a replayed answer)."
+        },
     )
     token_type = ma.fields.String(metadata={"description": "Always `Bearer`."})
     expires_in = StrictInteger(metadata={"description": "Seconds until the token expires."})

@@ -36,6 +36,10 @@ class SignUp(MethodView):
 
         Can be switched off by the operator (`SIGNUP_ENABLED=false`, answers 403).
         Log in afterwards with `POST /auth/token`.
+
+        Send an `Idempotency-Key` to retry safely when an answer is lost: the retry
+        replays the first answer (201 with the organisation) instead of answering 409
+        for a slug it took itself.
         """
         admin = body["admin"]
         result = use_cases.sign_up(
