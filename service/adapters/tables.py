@@ -551,6 +551,7 @@ idempotency_keys = Table(
     ForeignKeyConstraint(
         ["org_id", "member_id"], ["members.org_id", "members.id"], ondelete="CASCADE"
     ),
+    Index("ix_idempotency_keys_org_id_created_at", "org_id", "created_at"),
 )
 
 # Idempotency-Key of POSTs sent without a token (migration 0009): one record per key,

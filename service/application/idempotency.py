@@ -53,6 +53,7 @@ from typing import Any
 from service.application.context import Context
 from service.domain.errors import Conflict, Invalid
 from service.domain.idempotency import (
+    EXPIRED_PRUNED_PER_CLAIM,
     KEY_LIFETIME,
     MAX_KEY_LENGTH,
     IdempotencyRecord,
@@ -81,6 +82,8 @@ def claim(ctx: Context, key: str, fingerprint: str) -> Replay | None:
         ctx.uow.flush()
         record = None
     if record is None:
+        # Each new key clears a few expired ones, so they never pile up.
+        store.prune_expired(now - KEY_LIFETIME, EXPIRED_PRUNED_PER_CLAIM)
         store.add(
             IdempotencyRecord(
                 org_id=caller.org_id,

@@ -153,6 +153,11 @@ class IdempotencyStore(Protocol):
 
     def delete(self, record: IdempotencyRecord) -> None: ...
 
+    def prune_expired(self, created_before: datetime, limit: int) -> None:
+        """Delete up to ``limit`` of the organisation's oldest records created before
+        ``created_before``, skipping any another request holds."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class HeldPublicKey:

@@ -12,6 +12,8 @@ from service.domain.tenancy import TenantOwned
 
 #: How long a key is remembered; a key older than this acts as new.
 KEY_LIFETIME = timedelta(hours=24)
+#: Expired records each claim deletes: more than it adds, so they cannot pile up.
+EXPIRED_PRUNED_PER_CLAIM = 10
 MAX_KEY_LENGTH = 255
 
 

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from service.domain.idempotency import EXPIRED_PRUNED_PER_CLAIM
 from tests.support.api import Org, OrgFactory, expect
 from tests.support.database import owner_connection
 from tests.support.webhooks import register
@@ -123,3 +124,31 @@ def test_a_rotated_secret_is_kept_for_no_replay(dev_org: Org, owner_url: str) ->
     assert replayed["secret"] is None
     assert replayed["id"] == rotated["id"]
     assert not any(rotated["secret"] in stored for stored in _stored_answers(owner_url, org.id))
+
+
+def _keys_of(owner_url: str, org_id: str) -> int:
+    with owner_connection(owner_url) as owner:
+        row = owner.execute("SELECT count(*) FROM idempotency_keys WHERE org_id = %s", (org_id,))
+        return int(row.fetchone()[0])  # type: ignore[index]
+
+
+def test_expired_keys_leave_as_new_ones_are_claimed(orgs: OrgFactory, owner_url: str) -> None:
+    org, other = orgs.create(), orgs.create()
+    for owner_org in (org, other):
+        for n in range(EXPIRED_PRUNED_PER_CLAIM + 5):
+            key = {"Idempotency-Key": f"old-{n}"}
+            body = _new_member(f"old{n}@example.com")
+            expect(owner_org.admin.api.post("/api/v1/members", json=body, headers=key), 201)
+    with owner_connection(owner_url) as owner:
+        owner.execute(
+            "UPDATE idempotency_keys SET created_at = now() - interval '25 hours'"
+            " WHERE org_id IN (%s, %s)",
+            (org.id, other.id),
+        )
+    fresh = {"Idempotency-Key": "fresh"}
+    expect(org.admin.api.post("/api/v1/teams", json={"name": "T"}, headers=fresh), 201)
+    assert _keys_of(owner_url, org.id) == 5 + 1  # ten expired went, the new one came
+    assert _keys_of(owner_url, other.id) == EXPIRED_PRUNED_PER_CLAIM + 5  # not its keys
+    again = {"Idempotency-Key": "fresh-2"}
+    expect(org.admin.api.post("/api/v1/teams", json={"name": "U"}, headers=again), 201)
+    assert _keys_of(owner_url, org.id) == 2
