@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, Table, func, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.adapters import tables
@@ -26,6 +26,8 @@ R = TypeVar("R")
 #: First key of the transaction-level advisory lock on an organisation's admins
 #: (``structure_repositories.REPORTING_LOCK`` is the reporting lines').
 ADMINS_LOCK = 0xAD31
+#: First key of the transaction-level advisory lock on an organisation's API tokens.
+API_TOKENS_LOCK = 0xA7C5
 
 
 def substring_pattern(term: str) -> str:
@@ -153,10 +155,30 @@ class ApiTokenRepository(Repository[ApiToken]):
         statement = select(ApiToken).where(c.revoked_at.is_(None)).order_by(c.created_at, c.id)
         return paginate(self.session, statement, page)
 
+    def active_count(self, now: datetime) -> int:
+        self.session.execute(
+            select(func.pg_advisory_xact_lock(API_TOKENS_LOCK, func.hashtext(str(self.org_id))))
+        )
+        c = tables.api_tokens.c
+        return int(
+            self.session.execute(
+                select(func.count())
+                .select_from(ApiToken)
+                .where(c.revoked_at.is_(None), c.expires_at.is_(None) | (c.expires_at > now))
+            ).scalar_one()
+        )
+
 
 class AuthSessionRepository(Repository[AuthSession]):
     entity = AuthSession
     table = tables.auth_sessions
+
+    def end_all(self, member_id: UUID) -> int:
+        c = tables.auth_sessions.c
+        ended = self.session.execute(
+            tables.auth_sessions.delete().where(c.org_id == self.org_id, c.member_id == member_id)
+        )
+        return int(ended.rowcount)  # type: ignore[attr-defined]
 
 
 class InvitationRepository(Repository[Invitation]):
@@ -204,4 +226,22 @@ class AuditLogRepository(Repository[AuditEvent]):
             statement = statement.where(c.created_at >= filters.since)
         if filters.until is not None:
             statement = statement.where(c.created_at < filters.until)
+        if filters.not_about is not None:
+            statement = statement.where(~_about(filters.not_about))
         return paginate(self.session, statement.order_by(c.created_at.desc(), c.id), page)
+
+
+#: Events whose snapshots name the reviewee (``reviewee_id``) or the participant
+#: (``member_id``) whose reviews they concern.
+REVIEW_EVENT_TYPES = ("review", "cycle_participant", "review_cycle")
+
+
+def _about(member_id: UUID) -> ColumnElement[bool]:
+    """An event about ``member_id``'s reviews: a submission, a calibration, a nomination."""
+    c, me = tables.audit_events.c, str(member_id)
+    named = or_(
+        c.after["reviewee_id"].astext == me,
+        c.after["member_id"].astext == me,
+        c.before["member_id"].astext == me,
+    )
+    return and_(c.entity_type.in_(REVIEW_EVENT_TYPES), func.coalesce(named, false()))

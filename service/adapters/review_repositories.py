@@ -68,6 +68,17 @@ class SqlReviewRepository(Repository[Review]):
         )
         return [row[0] for row in rows]
 
+    def awaited_from(self, cycle_id: UUID, reviewer_id: UUID) -> set[UUID]:
+        rows = self.session.execute(
+            select(_r.reviewee_id).where(
+                _r.org_id == self.org_id,
+                _r.cycle_id == cycle_id,
+                _r.reviewer_id == reviewer_id,
+                _r.status != ReviewStatus.SUBMITTED,
+            )
+        )
+        return {row[0] for row in rows}
+
     def active_members(self, member_ids: Sequence[UUID]) -> set[UUID]:
         if not member_ids:
             return set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -120,5 +121,8 @@ def record_changes(
 
 
 def list_audit_events(ctx: Context, filters: AuditFilters, page: PageRequest) -> Page[AuditEvent]:
-    require_org_admin(ctx)
-    return ctx.uow.audit_log.list(filters, page)
+    """The organisation's log, but for what it says about the reader's own reviews: an
+    admin is a reviewee like anyone, and learns nothing of their reviews, calibration
+    or peers through the log (PRODUCT.md: blindness and anonymity)."""
+    caller = require_org_admin(ctx)
+    return ctx.uow.audit_log.list(replace(filters, not_about=caller.member_id), page)

@@ -37,7 +37,11 @@ def _view(record: ParticipantRecord, results: bool, order: Sequence[UUID]) -> Pa
 
 
 def list_participants(ctx: Context, cycle_id: UUID, page: PageRequest) -> Page[ParticipantView]:
-    """Admins see every participant; anyone else those in their reporting subtree."""
+    """Admins see every participant; anyone else those in their reporting subtree.
+
+    Results are withheld, until release, from their own participant (the reviewee sees
+    nothing before release) and from a reviewer whose review of the participant is
+    not submitted yet (blindness), admins included."""
     caller = ctx.caller
     caller.require_scope(Scope.READ)
     cycle = visible_cycle(ctx, cycle_id)
@@ -45,7 +49,13 @@ def list_participants(ctx: Context, cycle_id: UUID, page: PageRequest) -> Page[P
     scope = ParticipantScope(caller.member_id, everyone=caller.is_admin)
     found = ctx.uow.participants.list(cycle, scope, page, results=results)
     order = [c.competency_id for c in ctx.uow.cycles.competencies(cycle.id)] if results else []
-    return Page([_view(r, results, order) for r in found.items], found.total)
+    withheld: set[UUID] = set()
+    if results and cycle.state is not CycleState.RELEASED:
+        withheld = ctx.uow.reviews.awaited_from(cycle.id, caller.member_id) | {caller.member_id}
+    return Page(
+        [_view(r, results and r.member_id not in withheld, order) for r in found.items],
+        found.total,
+    )
 
 
 def _calibrated_participant(ctx: Context, cycle: ReviewCycle, member_id: UUID) -> CycleParticipant:
@@ -53,6 +63,8 @@ def _calibrated_participant(ctx: Context, cycle: ReviewCycle, member_id: UUID) -
     participant = ctx.uow.participants.get(cycle.id, member_id, lock=True)
     if participant is None:
         raise NotFound("Participant")
+    if member_id == caller.member_id:
+        raise Forbidden("Nobody calibrates their own ratings; another admin or head does.")
     if not caller.is_admin and not ctx.uow.reporting_lines.oversees(caller.member_id, member_id):
         raise Forbidden("A head of product calibrates only people in their reporting subtree.")
     return participant

@@ -281,6 +281,10 @@ class ReviewRepository(Protocol):
 
     def peer_reviewers(self, cycle_id: UUID, reviewee_id: UUID) -> builtins.list[UUID]: ...
 
+    def awaited_from(self, cycle_id: UUID, reviewer_id: UUID) -> set[UUID]:
+        """The reviewees whose review by ``reviewer_id`` in the cycle is not submitted."""
+        ...
+
     def active_members(self, member_ids: Sequence[UUID]) -> set[UUID]: ...
 
 

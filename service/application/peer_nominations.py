@@ -38,6 +38,22 @@ def _may_nominate(
     return ctx.uow.reporting_lines.oversees(member_id, participant.member_id)
 
 
+def _refuse_managers_as_peers(
+    ctx: Context, participant: CycleParticipant, reviewers: Sequence[UUID]
+) -> None:
+    """The reviewee's managers (as snapshotted, and up the line now) read the reviewee's
+    reviews already; as peers they would read the others before writing their own,
+    which blindness forbids, and count toward the peers' anonymity threshold."""
+    chain = ctx.uow.reporting_lines.manager_chain(participant.member_id)
+    managers = {link.id for link in chain[1:]} | {participant.manager_id}
+    refused = [str(r) for r in reviewers if r in managers]
+    if refused:
+        raise Invalid(
+            "A manager of the reviewee is not their peer.",
+            {"reviewer_ids": [f"Manages the reviewee: {r}." for r in refused]},
+        )
+
+
 def nominate_peers(
     ctx: Context, cycle_id: UUID, reviewee_id: UUID, reviewer_ids: Sequence[UUID]
 ) -> Nomination:
@@ -70,6 +86,7 @@ def nominate_peers(
             "Peers must be active members of the organisation.",
             {"reviewer_ids": [f"No such active member: {r}." for r in unknown]},
         )
+    _refuse_managers_as_peers(ctx, participant, reviewers)
     now = ctx.now()
     for reviewer_id in reviewers:
         ctx.uow.reviews.add(

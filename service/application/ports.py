@@ -62,6 +62,8 @@ class AuditFilters:
     actor_id: UUID | None = None
     since: datetime | None = None
     until: datetime | None = None
+    #: Leave out the events about this member's own reviews, calibration and peers.
+    not_about: UUID | None = None
 
 
 class Credentials(Protocol):

@@ -43,6 +43,9 @@ class ReportScope:
     subtree_of: UUID | None = None
     #: The cycle is released: nothing in it changes any more.
     released: bool = False
+    #: Until release, the reader's own results, and those of people whose review the
+    #: reader has still to submit (blindness), are left out of the report.
+    withheld_from: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)

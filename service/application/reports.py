@@ -2,7 +2,9 @@
 
 Admins see every participant; a head of product only the people reporting to
 them, directly or not (current reporting lines), whoever else the cycle
-includes; a PM is refused (their own results are at ``/me/feedback``). The
+includes; a PM is refused (their own results are at ``/me/feedback``). Until
+release, nobody's report counts their own results, or those of the people whose
+review they have still to submit. The
 numbers come from SQL aggregates (``ReportQueries``); this layer decides who may
 see what, over which cycle and team. Reports only read: a released cycle's outcomes
 were kept when it was released (``cycle_transitions.release_cycle``).
@@ -16,6 +18,7 @@ from itertools import chain
 from uuid import UUID
 
 from service.application.context import Context
+from service.application.cycle_access import visible_cycle
 from service.application.report_ports import ReadinessPart, ReportCycle, ReportScope
 from service.domain.access import AccessRole, Scope
 from service.domain.cycle import CycleState
@@ -45,6 +48,9 @@ def _authorised_scope(
     caller = ctx.caller
     caller.require_scope(Scope.READ)
     caller.require_role(AccessRole.ADMIN, AccessRole.HEAD_OF_PRODUCT)
+    if not caller.is_admin:
+        # A cycle the caller may not see answers as a missing one: not its state.
+        visible_cycle(ctx, cycle_id)
     cycle = ctx.uow.reports.report_cycle(cycle_id, team_id)
     if cycle is None:
         raise NotFound("Cycle")
@@ -56,7 +62,8 @@ def _authorised_scope(
         raise Conflict("The cycle was cancelled: it has no reports.")
     subtree_of = None if caller.is_admin else caller.member_id
     released = cycle.state is CycleState.RELEASED
-    return cycle, ReportScope(cycle_id, team_id, subtree_of, released)
+    withheld_from = None if released else caller.member_id
+    return cycle, ReportScope(cycle_id, team_id, subtree_of, released, withheld_from)
 
 
 def promotion_readiness(

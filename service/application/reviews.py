@@ -246,7 +246,7 @@ def submit_review(ctx: Context, review_id: UUID, expected_version: int | None) -
         entity_id=review.id,
         action="submitted",
         before=before,
-        after=review.audit_content(),
+        after=review.audit_facts(),
     )
     ctx.uow.commit()
     return _present(loaded, rules)

@@ -58,6 +58,11 @@ def _check_manager(
     if not chain[0].active:
         errors["manager_id"] = ["Must be an active member."]
         return None
+    top = chain[-1]
+    if top.manager_id is not None and top.id != member.id:
+        # The walk up stopped at its depth bound before the top: a loop could hide above.
+        errors["manager_id"] = ["The reporting line above this manager is too deep to check."]
+        return None
     loop = loop_closed_by(member.id, manager_id, {link.id: link.manager_id for link in chain})
     if loop is None:
         return None

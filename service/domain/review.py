@@ -262,24 +262,15 @@ class Review(TenantOwned):
         self.submitted_at = None
         self.updated_at = now
 
-    def audit_content(self) -> dict[str, Any]:
+    def audit_facts(self) -> dict[str, Any]:
+        """What the audit log keeps of a submission: that it happened, never what the
+        review says (the log is read by admins, who may be its reviewee)."""
         return {
             "status": self.status.value,
             "type": self.type.value,
             "cycle_id": str(self.cycle_id),
             "reviewee_id": str(self.reviewee_id),
-            "summary": self.summary,
-            "promotion_recommendation": _value(self.promotion_recommendation),
-            "potential": _value(self.potential),
-            "ratings": [
-                {"competency_id": str(r.competency_id), "score": r.score, "comment": r.comment}
-                for r in sorted(self.ratings, key=lambda r: str(r.competency_id))
-            ],
         }
-
-
-def _value(enum: StrEnum | None) -> str | None:
-    return None if enum is None else enum.value
 
 
 def check_nomination(

@@ -115,3 +115,15 @@ def test_every_number_and_truth_of_a_json_body_is_strict(app: Flask) -> None:
     }
     assert "ReviewRatingSchema.score" in typed  # nested fields are reached
     assert sorted(name for name, strict in typed.items() if not strict) == []
+
+
+@pytest.mark.parametrize("point", [2**40, -(10**30)])
+def test_a_rating_scale_far_beyond_any_real_one_is_a_field_error(
+    orgs: OrgFactory, point: int
+) -> None:
+    org = orgs.create()
+    scale = {"min": min(point, 1), "max": max(point, 1), "labels": ["x"]}
+    answer = expect(
+        org.admin.api.patch("/api/v1/org", json={"settings": {"rating_scale": scale}}), 422
+    )
+    assert "rating_scale" in answer["errors"]["settings"]

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from tests.support.api import Org, OrgFactory, Person, audit_events, expect
-from tests.support.career import role_named
+from tests.support.career import csv_of, members_by_email, post_csv, role_named
 
 
 def _chart(org: Org) -> dict[str, Person]:
@@ -222,3 +222,19 @@ def test_reports_skip_deactivated_managers_or_end_with_none(orgs: OrgFactory) ->
     expect(api.post(f"/api/v1/members/{people['senior'].id}/deactivate"), 200)
     apm = expect(api.get(f"/api/v1/members/{people['apm'].id}"), 200)
     assert apm["manager_id"] == people["lead"].id
+
+
+def test_a_loop_beyond_the_depth_a_walk_checks_is_refused(orgs: OrgFactory) -> None:
+    """A chain deeper than the walk's bound (1,000) could hide a loop: refused, not
+    taken on trust."""
+    org = orgs.create()
+    depth = 1005
+    rows = [
+        f"p{i}@deep.example,P{i},,,,{f'p{i - 1}@deep.example' if i else ''}," for i in range(depth)
+    ]
+    expect(post_csv(org.admin.api, csv_of(*rows)), 200)
+    people = members_by_email(org)
+    top, bottom = people["p0@deep.example"], people[f"p{depth - 1}@deep.example"]
+    refused = org.admin.api.patch(f"/api/v1/members/{top['id']}", json={"manager_id": bottom["id"]})
+    assert "manager_id" in expect(refused, 422)["errors"]
+    assert expect(org.admin.api.get(f"/api/v1/members/{top['id']}"), 200)["manager_id"] is None

@@ -73,6 +73,18 @@ def test_a_draft_or_cancelled_cycle_has_no_report(world: Reviewed, path: str) ->
 
 
 @pytest.mark.parametrize("path", REPORTS)
+def test_a_cycle_a_head_of_product_may_not_see_answers_like_a_missing_one(
+    world: Reviewed, path: str
+) -> None:
+    """Another head's draft is none of H2's business: not even that it is a draft."""
+    draft = new_cycle(world.org.admin.api, name="Someone else's")
+    head = world.people["H2"].api
+    hidden = expect(head.get(f"{path}?cycle_id={draft['id']}"), 404)
+    assert hidden == expect(head.get(f"{path}?cycle_id={uuid.uuid4()}"), 404)
+    expect(world.org.admin.api.post(f"{CYCLES}/{draft['id']}/cancel"), 200)
+
+
+@pytest.mark.parametrize("path", REPORTS)
 def test_malformed_queries(world: Reviewed, path: str) -> None:
     api = world.org.admin.api
     assert expect(api.get(path), 422)["errors"] == {

@@ -61,7 +61,12 @@ STREAM = {"stream_results": True, "yield_per": BATCH}
 class SqlReportQueries(TenantQueries):
     def _scope(self, scope: ReportScope) -> Scope:
         return Scope(
-            self.org_id, scope.cycle_id, scope.team_id, scope.subtree_of, frozen=scope.released
+            self.org_id,
+            scope.cycle_id,
+            scope.team_id,
+            scope.subtree_of,
+            frozen=scope.released,
+            withheld_from=scope.withheld_from,
         )
 
     def report_cycle(self, cycle_id: UUID, team_id: UUID | None) -> ReportCycle | None:

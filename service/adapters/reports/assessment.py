@@ -47,6 +47,8 @@ class Scope:
     subtree_of: UUID | None = None
     #: The cycle is released: its participants' outcomes are read, frozen.
     frozen: bool = False
+    #: The reader, whose own results and those they have still to review are left out.
+    withheld_from: UUID | None = None
 
     @property
     def params(self) -> dict[str, UUID]:
@@ -55,6 +57,8 @@ class Scope:
             params["team"] = self.team_id
         if self.subtree_of is not None:
             params["root"] = self.subtree_of
+        if self.withheld_from is not None:
+            params["reader"] = self.withheld_from
         return params
 
     @property
@@ -93,9 +97,18 @@ def visible_ctes(scope: Scope) -> list[str]:
 
 def in_scope(scope: Scope | None, column: str) -> str:
     """A condition keeping ``column`` (a member id) within the caller's visibility."""
-    if scope is None or not scope.restricted:
+    if scope is None:
         return ""
-    return f" AND {column} IN (SELECT id FROM visible)"
+    condition = f" AND {column} IN (SELECT id FROM visible)" if scope.restricted else ""
+    if scope.withheld_from is not None:
+        # Blindness: not the reader, nor anyone whose review the reader has still to submit.
+        condition += (
+            f" AND {column} <> :reader AND NOT EXISTS ("
+            "SELECT 1 FROM reviews awaited WHERE awaited.org_id = :org"
+            " AND awaited.reviewer_id = :reader AND awaited.cycle_id = :cycle"
+            f" AND awaited.reviewee_id = {column} AND awaited.status <> 'submitted')"
+        )
+    return condition
 
 
 def _ratings(review_column: str) -> str:

@@ -9,10 +9,19 @@ from marshmallow import validate
 from service.api.base import Schema
 from service.api.fields import StrictFloat, StrictInteger
 
+#: Where a scale's points may lie: far beyond any real scale, well within a SQL integer.
+SCALE_POINTS = validate.Range(min=-1000, max=1000)
+
 
 class RatingScaleSchema(Schema):
-    min = StrictInteger(required=True, metadata={"description": "Lowest point of the scale."})
-    max = StrictInteger(required=True, metadata={"description": "Highest point of the scale."})
+    min = StrictInteger(
+        required=True, validate=SCALE_POINTS, metadata={"description": "Lowest point of the scale."}
+    )
+    max = StrictInteger(
+        required=True,
+        validate=SCALE_POINTS,
+        metadata={"description": "Highest point of the scale."},
+    )
     labels = ma.fields.List(
         ma.fields.String(validate=validate.Length(min=1, max=100)),
         required=True,
@@ -23,8 +32,12 @@ class RatingScaleSchema(Schema):
 class RatingScalePatchSchema(Schema):
     """Any part of the scale; a new min or max needs its labels too."""
 
-    min = StrictInteger(metadata={"description": "Lowest point of the scale."})
-    max = StrictInteger(metadata={"description": "Highest point of the scale."})
+    min = StrictInteger(
+        validate=SCALE_POINTS, metadata={"description": "Lowest point of the scale."}
+    )
+    max = StrictInteger(
+        validate=SCALE_POINTS, metadata={"description": "Highest point of the scale."}
+    )
     labels = ma.fields.List(
         ma.fields.String(validate=validate.Length(min=1, max=100)),
         metadata={"description": "One label per point, from min to max."},
