@@ -1,11 +1,18 @@
-"""The webhook outbox: events in, deliveries claimed, attempts recorded."""
+"""The webhook outbox: events in, deliveries claimed and leased, attempts recorded.
+
+A claim leases the delivery: it moves its next attempt ahead by the lease, in the
+claiming transaction, which the deliverer commits before it sends. The row is locked
+only for that short transaction; the lease keeps other deliverers off it while the
+message is on its way. The attempt is recorded in a second transaction, and only if
+the delivery is still as it was leased.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -45,14 +52,18 @@ _PRUNE = text("SELECT webhook_prune(:before)")
 _CLAIM = text(
     f"SELECT c.org_id, c.delivery_id, {set_tenant('c.org_id::text')} FROM webhook_claim_due() AS c"
 )
-_DUE = text(
+# The lease, and what sending needs, in one round trip (under row-level security, the
+# claimed delivery's organisation bound).
+_LEASE = text(
     """
-    SELECT d.org_id, d.id, d.webhook_id, d.event_id, d.attempts, e.payload,
-           w.url, w.secret, w.previous_secret, w.previous_secret_expires_at
-    FROM webhook_deliveries d
-    JOIN webhooks w ON w.org_id = d.org_id AND w.id = d.webhook_id
-    JOIN webhook_events e ON e.org_id = d.org_id AND e.id = d.event_id
+    UPDATE webhook_deliveries d
+    SET next_attempt_at = now() + CAST(:lease AS interval)
+    FROM webhooks w, webhook_events e
     WHERE d.org_id = :org_id AND d.id = :delivery_id
+      AND w.org_id = d.org_id AND w.id = d.webhook_id
+      AND e.org_id = d.org_id AND e.id = d.event_id
+    RETURNING d.org_id, d.id, d.webhook_id, d.event_id, d.attempts, d.next_attempt_at,
+              e.payload, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at
     """
 )
 MAX_ERROR_LENGTH = 500
@@ -140,14 +151,14 @@ class WebhookOutboxRepository(TenantQueries):
             )
         return found
 
-    def claim_due(self) -> DueDelivery | None:
+    def claim_due(self, lease: timedelta) -> DueDelivery | None:
         claimed = self.session.execute(_CLAIM).first()
         if claimed is None:
             return None
         org_id: UUID = claimed.org_id
         bind(self.session, org_id, already_set=True)
         row: Any = self.session.execute(
-            _DUE, {"org_id": org_id, "delivery_id": claimed.delivery_id}
+            _LEASE, {"org_id": org_id, "delivery_id": claimed.delivery_id, "lease": lease}
         ).one()
         return DueDelivery(
             org_id=row.org_id,
@@ -160,13 +171,37 @@ class WebhookOutboxRepository(TenantQueries):
             previous_secret_expires_at=row.previous_secret_expires_at,
             payload=_payload(row.payload),
             attempts=row.attempts,
+            leased_until=row.next_attempt_at,
         )
 
     def prune(self, before: datetime) -> int:
         removed = self.session.execute(_PRUNE, {"before": before}).scalar_one()
         return int(removed)
 
-    def record_attempt(self, due: DueDelivery, attempt: DeliveryAttempt, step: NextStep) -> None:
+    def record_attempt(self, due: DueDelivery, attempt: DeliveryAttempt, step: NextStep) -> bool:
+        d = webhook_deliveries.c
+        delivered = step.status is DeliveryStatus.DELIVERED
+        # Only the lease's holder moves the delivery on: still pending, with the
+        # attempts and the next attempt it was leased with.
+        moved_on = self.session.execute(
+            update(webhook_deliveries)
+            .where(
+                d.org_id == due.org_id,
+                d.id == due.id,
+                d.status == DeliveryStatus.PENDING.value,
+                d.attempts == due.attempts,
+                d.next_attempt_at == due.leased_until,
+            )
+            .values(
+                status=step.status.value,
+                attempts=attempt.attempt,
+                next_attempt_at=step.next_attempt_at,
+                delivered_at=attempt.attempted_at if delivered else None,
+            )
+            .returning(d.id)
+        ).first()
+        if moved_on is None:
+            return False
         error = attempt.error[:MAX_ERROR_LENGTH] if attempt.error else None
         self.session.execute(
             insert(webhook_attempts).values(
@@ -180,15 +215,4 @@ class WebhookOutboxRepository(TenantQueries):
                 duration_ms=attempt.duration_ms,
             )
         )
-        d = webhook_deliveries.c
-        delivered = step.status is DeliveryStatus.DELIVERED
-        self.session.execute(
-            update(webhook_deliveries)
-            .where(d.org_id == due.org_id, d.id == due.id)
-            .values(
-                status=step.status.value,
-                attempts=attempt.attempt,
-                next_attempt_at=step.next_attempt_at,
-                delivered_at=attempt.attempted_at if delivered else None,
-            )
-        )
+        return True

@@ -5,15 +5,24 @@ The address rule is checked where the connection is made, on the very addresses
 connected to: a host that resolved to a public address when the endpoint was
 registered and resolves to an internal one now (DNS rebinding) is refused. No
 proxy from the environment, no redirects followed (a redirect is a failed attempt).
+
+The timeout bounds the whole attempt, not each socket operation: connecting, the TLS
+handshake, sending and reading the answer's head share it, so a receiver that drips
+its answer a byte at a time cannot keep a deliverer busy for longer (resolving the
+host name is left to the system resolver's own timeouts).
 """
 
 from __future__ import annotations
 
 import math
 import socket
+import ssl
+import threading
 import time
 import typing
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 import httpcore
 import httpx
@@ -48,9 +57,67 @@ class AddressRefused(httpcore.ConnectError):
     """The host resolves to an address webhooks may not reach."""
 
 
+class AttemptDeadline:
+    """When the current thread's attempt must be over; socket operations get what is
+    left of it (or their own timeout, when shorter)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @contextmanager
+    def lasting(self, seconds: float) -> Iterator[None]:
+        self._local.ends_at = time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            self._local.ends_at = None
+
+    def budget(self, timeout: float | None, late: type[httpcore.TimeoutException]) -> float | None:
+        """The timeout for the next socket operation; raises ``late`` when none is left."""
+        ends_at: float | None = getattr(self._local, "ends_at", None)
+        if ends_at is None:
+            return timeout
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            raise late("The attempt's time is up.")
+        return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the attempt's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: AttemptDeadline) -> None:
+        self.inner = inner
+        self.deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, self.deadline.budget(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, self.deadline.budget(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        budget = self.deadline.budget(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(
+            self.inner.start_tls(ssl_context, server_hostname, budget), self.deadline
+        )
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self.inner.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.SyncBackend):
-    def __init__(self, hosts: ResolvingHosts) -> None:
+    def __init__(self, hosts: ResolvingHosts, deadline: AttemptDeadline | None = None) -> None:
         self.hosts = hosts
+        self.deadline = deadline or AttemptDeadline()
 
     def connect_tcp(
         self,
@@ -67,25 +134,28 @@ class GuardedBackend(httpcore.SyncBackend):
             refusal = address_refusal(address, allow_loopback=self.hosts.allow_loopback)
             if refusal is not None:
                 raise AddressRefused(refusal)
-        failure: httpcore.ConnectError | None = None
+        failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in addresses:
+            budget = self.deadline.budget(timeout, httpcore.ConnectTimeout)
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as error:
+                stream = super().connect_tcp(address, port, budget, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
                 failure = error
+                continue
+            return DeadlineStream(stream, self.deadline)
         assert failure is not None
         raise failure
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, hosts: ResolvingHosts) -> None:
+    def __init__(self, hosts: ResolvingHosts, deadline: AttemptDeadline | None = None) -> None:
         super().__init__(trust_env=False)
         # httpx builds its pool without a way to pass a network backend: replace it.
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
             max_connections=10,
             max_keepalive_connections=5,
-            network_backend=GuardedBackend(hosts),
+            network_backend=GuardedBackend(hosts, deadline),
         )
 
 
@@ -107,13 +177,19 @@ def signed_headers(message: OutgoingMessage, now: datetime) -> dict[str, str]:
 class HttpWebhookSender:
     def __init__(self, hosts: ResolvingHosts, *, timeout_seconds: float) -> None:
         self.hosts = hosts
+        self.timeout_seconds = timeout_seconds
+        self.deadline = AttemptDeadline()
         self.client = httpx.Client(
-            transport=GuardedTransport(hosts),
+            transport=GuardedTransport(hosts, self.deadline),
             timeout=httpx.Timeout(timeout_seconds),
             follow_redirects=False,
             trust_env=False,
             headers={"user-agent": USER_AGENT},
         )
+
+    @property
+    def longest_attempt(self) -> timedelta:
+        return timedelta(seconds=self.timeout_seconds)
 
     def send(self, message: OutgoingMessage, now: datetime) -> SendResult:
         started = time.monotonic()
@@ -123,12 +199,15 @@ class HttpWebhookSender:
 
         try:
             parse_endpoint_url(message.url, allow_loopback=self.hosts.allow_loopback)
-            with self.client.stream(
-                "POST",
-                message.url,
-                content=message.body.encode(),
-                headers=signed_headers(message, now),
-            ) as response:
+            with (
+                self.deadline.lasting(self.timeout_seconds),
+                self.client.stream(
+                    "POST",
+                    message.url,
+                    content=message.body.encode(),
+                    headers=signed_headers(message, now),
+                ) as response,
+            ):
                 # Only the status matters; the body is never read.
                 return result(response.status_code, None)
         except Invalid as refused:

@@ -1,9 +1,13 @@
 """Delivering the outbox: claim a due delivery, send it signed, record the attempt.
 
-One delivery per transaction. The claim locks the delivery's row until the attempt
-is recorded and committed, so deliverers running side by side skip it (``SKIP
-LOCKED``) instead of sending it twice; a deliverer that dies mid-attempt leaves the
-row unlocked and unchanged, to be sent again: at least once, never lost.
+No transaction stays open while a message is on its way. The claim (``SKIP LOCKED``,
+so deliverers running side by side each take another delivery) leases the delivery:
+it moves its next attempt past the longest a send may take, and commits at once. The
+message is sent outside any transaction, and the attempt recorded in a second one,
+only if the delivery is still as leased. A deliverer that dies mid-attempt leaves the
+delivery pending, to be claimed again when the lease runs out: at least once, never
+lost. One whose send outlasted its lease (resolving the host, say) records nothing if
+another deliverer has claimed the delivery since: that deliverer's attempt counts.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from service.application.webhook_ports import (
     OutgoingMessage,
     WebhookSender,
 )
-from service.domain.webhook_retries import RetrySchedule
+from service.domain.webhook_retries import NextStep, RetrySchedule
 from service.domain.webhooks import signing_secrets
 
 log = logging.getLogger("service.webhooks")
@@ -57,41 +61,69 @@ class Deliverer:
     #: Finished deliveries older than this leave the outbox; checked every prune period.
     retention: timedelta = timedelta(days=30)
     prune_every: timedelta = timedelta(hours=1)
+    #: Added to the sender's longest attempt to make a claim's lease: resolving the
+    #: host, and recording the attempt, take time too.
+    lease_margin: timedelta = timedelta(minutes=1)
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claimed delivery is left to its deliverer."""
+        return self.sender.longest_attempt + self.lease_margin
 
     def deliver_next(self) -> bool:
         """Attempt the next due delivery, if any; False when none is due."""
+        due = self._claim()
+        if due is None:
+            return False
+        started = self.clock()
+        result = self.sender.send(message_of(due, started), started)
+        attempt = DeliveryAttempt(
+            attempt=due.attempts + 1,
+            attempted_at=started,
+            status_code=result.status_code,
+            error=result.error,
+            duration_ms=result.duration_ms,
+        )
+        step = self.schedule.after_attempt(
+            attempt.attempt, result.succeeded, self.clock(), self.spread()
+        )
+        recorded = self._record(due, attempt, step)
+        facts = {
+            "org_id": str(due.org_id),
+            "delivery_id": str(due.id),
+            "attempt": attempt.attempt,
+            "status_code": result.status_code,
+            "error": result.error,
+            "outcome": step.status.value,
+        }
+        if recorded:
+            log.info("webhook attempt", extra=facts)
+        else:
+            log.warning(
+                "webhook attempt not recorded: the delivery was removed, or claimed again "
+                "after the lease ran out",
+                extra=facts,
+            )
+        return True
+
+    def _claim(self) -> DueDelivery | None:
+        """The next due delivery, leased in a transaction of its own (committed)."""
         uow = self.unit_of_work()
         try:
-            outbox = uow.webhook_outbox
-            due = outbox.claim_due()
-            if due is None:
-                return False
-            started = self.clock()
-            result = self.sender.send(message_of(due, started), started)
-            attempt = DeliveryAttempt(
-                attempt=due.attempts + 1,
-                attempted_at=started,
-                status_code=result.status_code,
-                error=result.error,
-                duration_ms=result.duration_ms,
-            )
-            step = self.schedule.after_attempt(
-                attempt.attempt, result.succeeded, self.clock(), self.spread()
-            )
-            outbox.record_attempt(due, attempt, step)
+            due = uow.webhook_outbox.claim_due(self.lease)
+            if due is not None:
+                uow.commit()
+            return due
+        finally:
+            uow.close()
+
+    def _record(self, due: DueDelivery, attempt: DeliveryAttempt, step: NextStep) -> bool:
+        uow = self.unit_of_work()
+        try:
+            uow.bind_tenant(due.org_id)
+            recorded = uow.webhook_outbox.record_attempt(due, attempt, step)
             uow.commit()
-            log.info(
-                "webhook attempt",
-                extra={
-                    "org_id": str(due.org_id),
-                    "delivery_id": str(due.id),
-                    "attempt": attempt.attempt,
-                    "status_code": result.status_code,
-                    "error": result.error,
-                    "outcome": step.status.value,
-                },
-            )
-            return True
+            return recorded
         finally:
             uow.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -40,7 +40,8 @@ class DeliveryRecord:
 
 @dataclass(frozen=True, slots=True)
 class DueDelivery:
-    """A claimed delivery, locked for this transaction, with what sending it needs."""
+    """A claimed delivery, leased to its deliverer until ``leased_until``, with what
+    sending it needs."""
 
     org_id: UUID
     id: UUID
@@ -52,6 +53,7 @@ class DueDelivery:
     previous_secret_expires_at: datetime | None
     payload: dict[str, Any]
     attempts: int
+    leased_until: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,11 @@ class Webhooks(Protocol):
 
     def list(self, page: PageRequest) -> Page[Webhook]: ...
 
+    def registered_count(self) -> int:
+        """The organisation's endpoints, active or not; another registration in the
+        organisation waits for this transaction to end before it counts."""
+        ...
+
 
 class WebhookOutbox(Protocol):
     def enqueue(self, org_id: UUID, event_id: UUID, event: WebhookEvent) -> None:
@@ -95,14 +102,18 @@ class WebhookOutbox(Protocol):
         self, webhook_id: UUID, status: str | None, page: PageRequest
     ) -> Page[DeliveryRecord]: ...
 
-    def claim_due(self) -> DueDelivery | None:
-        """The next due delivery of any organisation, locked until the transaction
-        ends (others skip it), its organisation bound as the tenant."""
+    def claim_due(self, lease: timedelta) -> DueDelivery | None:
+        """The next due delivery of any organisation (others skip it while this
+        transaction holds it), its organisation bound as the tenant, and leased: its
+        next attempt moved ``lease`` ahead, so that once this transaction commits, no
+        deliverer claims it again before the lease runs out."""
         ...
 
-    def record_attempt(
-        self, due: DueDelivery, attempt: DeliveryAttempt, step: NextStep
-    ) -> None: ...
+    def record_attempt(self, due: DueDelivery, attempt: DeliveryAttempt, step: NextStep) -> bool:
+        """The attempt and the delivery's next step, with ``due``'s organisation bound;
+        nothing (False) when the lease was lost: the delivery is no longer as it was
+        claimed (deleted, or claimed again after the lease ran out)."""
+        ...
 
     def prune(self, before: datetime) -> int:
         """Delete finished deliveries created before ``before`` (never within the last
@@ -122,6 +133,11 @@ class WebhookHosts(Protocol):
 
 
 class WebhookSender(Protocol):
+    @property
+    def longest_attempt(self) -> timedelta:
+        """The longest a ``send`` takes before it gives up (resolving the host aside)."""
+        ...
+
     def send(self, message: OutgoingMessage, now: datetime) -> SendResult:
         """POST the signed message; never raises for the receiver's faults."""
         ...

@@ -19,6 +19,7 @@ from service.domain.errors import Invalid, NotFound
 from service.domain.webhooks import (
     Webhook,
     address_refusal,
+    ensure_room_for_another,
     new_signing_secret,
     normalise_events,
     parse_endpoint_url,
@@ -63,12 +64,15 @@ def _webhook(ctx: Context, webhook_id: UUID) -> Webhook:
 
 def create_webhook(ctx: Context, cmd: NewWebhook) -> Webhook:
     caller = require_org_admin(ctx)
+    url = _checked_url(ctx, cmd.url)
+    events = normalise_events(cmd.events)
+    ensure_room_for_another(ctx.uow.webhooks.registered_count())
     now = ctx.now()
     webhook = Webhook(
         org_id=caller.org_id,
         id=uuid.uuid4(),
-        url=_checked_url(ctx, cmd.url),
-        events=normalise_events(cmd.events),
+        url=url,
+        events=events,
         secret=new_signing_secret(),
         description=cmd.description,
         active=cmd.active,

@@ -6,7 +6,9 @@ message with it. A rotation keeps the previous secret signing beside the new one
 for a grace period, so a receiver can switch over without dropping a message.
 
 The URL rules guard against server-side request forgery: an endpoint is called by
-our servers, so it must not point into our own network.
+our servers, so it must not point into our own network. An organisation keeps at
+most ``MAX_WEBHOOKS_PER_ORGANISATION`` endpoints: one event fans out to one delivery
+per endpoint, and every organisation's deliveries share the deliverers.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from service.domain.errors import Invalid
+from service.domain.errors import Conflict, Invalid
 from service.domain.tenancy import TenantOwned
 
 EVENT_TYPES = (
@@ -36,6 +38,8 @@ DEFAULT_SECRET_GRACE = timedelta(hours=24)
 MAX_URL_LENGTH = 2000
 #: Host names that mean this machine, for development set-ups that allow loopback.
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+#: Endpoints an organisation may keep, active or not.
+MAX_WEBHOOKS_PER_ORGANISATION = 20
 
 
 def new_signing_secret() -> str:
@@ -64,6 +68,16 @@ class Webhook(TenantOwned):
         self.previous_secret_expires_at = now + grace if keep else None
         self.secret = new_signing_secret()
         return self.secret
+
+
+def ensure_room_for_another(registered: int) -> None:
+    """An organisation with ``registered`` endpoints may add one more, up to the cap."""
+    if registered >= MAX_WEBHOOKS_PER_ORGANISATION:
+        raise Conflict(
+            f"An organisation may keep at most {MAX_WEBHOOKS_PER_ORGANISATION} webhooks, "
+            "active or inactive; delete one before registering another, or subscribe an "
+            "existing endpoint to more events."
+        )
 
 
 def signing_secrets(
@@ -129,17 +143,71 @@ def parse_endpoint_url(url: str, *, allow_loopback: bool) -> EndpointUrl:
     return EndpointUrl(url, host, port or default_port, loopback_name)
 
 
+#: The IPv6 space the registries hand out for public unicast; nothing else is public.
+_GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
+#: IPv4 addresses seen through a dual-stack socket: the same destination as the IPv4
+#: address itself, so they are judged as that address (loopback included).
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+#: The NAT64 well-known prefix (RFC 6052). DNS64 resolvers on IPv6-only hosts answer
+#: with it for IPv4-only receivers, so it is judged by the IPv4 address it carries; the
+#: translator is another machine, so the carried address is never this one's loopback.
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+#: Other IPv6 forms that carry or reach an IPv4 address through a translator or a
+#: tunnel, refused whatever they carry: obsolete or deprecated (no receiver needs
+#: them), or with an operator-chosen layout that cannot be read reliably.
+_TRANSLATIONS_REFUSED = (
+    (ipaddress.IPv6Network("64:ff9b:1::/48"), "local-use NAT64 (RFC 8215)"),
+    (ipaddress.IPv6Network("2002::/16"), "6to4 (RFC 3056, deprecated)"),
+    (ipaddress.IPv6Network("2001::/32"), "Teredo (RFC 4380)"),
+    (ipaddress.IPv6Network("::ffff:0:0:0/96"), "IPv4-translated, SIIT (RFC 2765)"),
+    (ipaddress.IPv6Network("::/96"), "IPv4-compatible (deprecated, RFC 4291)"),
+)
+_NOT_PUBLIC = "The host resolves to a private, loopback, link-local or reserved address."
+
+
+def _translation_refusal(ip: ipaddress.IPv6Address) -> str | None:
+    if int(ip) <= 1:  # :: and ::1 are no IPv4-compatible addresses: judged below
+        return None
+    for network, name in _TRANSLATIONS_REFUSED:
+        if ip in network:
+            return (
+                f"The host resolves to an IPv6 address of the {name} range, which "
+                "carries an IPv4 address through a translator or tunnel; use the "
+                "receiver's own public IPv4 or IPv6 address."
+            )
+    return None
+
+
 def address_refusal(address: str, *, allow_loopback: bool) -> str | None:
     """Why an address may not be called (None when it may): only public addresses,
-    and loopback where the deployment allows it."""
+    and loopback (127.0.0.0/8, ::1) where the deployment allows it.
+
+    An IPv6 address that carries an IPv4 one is judged by the IPv4 address where the
+    layout is fixed and real set-ups produce it (IPv4-mapped, NAT64's well-known
+    prefix), and refused outright otherwise (local-use NAT64, 6to4, Teredo, SIIT,
+    IPv4-compatible). Public IPv6 must be global unicast (``2000::/3``)."""
     try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+            address.split("%", 1)[0]
+        )
     except ValueError:
         return f"{address} is not an IP address."
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback and allow_loopback:
+    translated = False
+    if isinstance(ip, ipaddress.IPv6Address):
+        refusal = _translation_refusal(ip)
+        if refusal is not None:
+            return refusal
+        if ip in _IPV4_MAPPED:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        elif ip in _NAT64_WELL_KNOWN:
+            ip, translated = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF), True
+    if ip.is_loopback and allow_loopback and not translated:
         return None
-    if not ip.is_global or ip.is_multicast:
-        return "The host resolves to a private, loopback, link-local or reserved address."
-    return None
+    public = ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+    if isinstance(ip, ipaddress.IPv6Address) and ip not in _GLOBAL_UNICAST_V6:
+        public = False
+    if public:
+        return None
+    if translated:
+        return f"The host resolves to a NAT64 address of {ip}, which is not public."
+    return _NOT_PUBLIC

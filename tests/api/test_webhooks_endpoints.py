@@ -8,7 +8,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask.testing import FlaskClient
 
+from service.domain.webhooks import MAX_WEBHOOKS_PER_ORGANISATION
 from tests.support.api import ApiClient, OrgFactory, api_token, expect
 from tests.support.webhooks import PUBLIC_URL, WEBHOOKS
 
@@ -84,6 +86,14 @@ def test_an_admin_registers_changes_and_removes_a_webhook(orgs: OrgFactory) -> N
         "https://[::1]/hooks",
         "https://169.254.169.254/latest/meta-data",  # link-local (cloud metadata)
         "https://[::ffff:10.0.0.1]/hooks",  # private, IPv4-mapped
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data/",  # NAT64 of 169.254.169.254
+        "https://[64:ff9b::a00:1]/hooks",  # NAT64 of 10.0.0.1
+        "https://[64:ff9b::7f00:1]/hooks",  # NAT64 of 127.0.0.1
+        "https://[64:ff9b:1::a9fe:a9fe]/hooks",  # local-use NAT64
+        "https://[2002:a9fe:a9fe::1]/hooks",  # 6to4
+        "https://[::a9fe:a9fe]/hooks",  # IPv4-compatible
+        "https://[::ffff:0:a9fe:a9fe]/hooks",  # SIIT
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hooks",  # Teredo
         "https://0.0.0.0/hooks",
         "https://no-such-host.invalid/hooks",  # does not resolve
         "not a url",
@@ -199,3 +209,31 @@ def test_another_organisations_webhook_answers_like_a_random_id(orgs: OrgFactory
     assert expect(api.get(WEBHOOKS), 200) == []
     kept = expect(theirs.admin.api.get(f"{WEBHOOKS}/{foreign['id']}"), 200)
     assert (kept["description"], kept["previous_secret_expires_at"]) == ("theirs", None)
+
+
+def test_an_organisation_keeps_a_bounded_number_of_webhooks(orgs: OrgFactory) -> None:
+    org, other = orgs.create(), orgs.create()
+    api = org.admin.api
+    made = [_create(api, active=n % 2 == 0) for n in range(MAX_WEBHOOKS_PER_ORGANISATION)]
+    one_more = {"url": PUBLIC_URL, "events": ["cycle.launched"], "active": False}
+    refused = expect(api.post(WEBHOOKS, json=one_more), 409)
+    assert (refused["code"], refused["status"]) == (409, "Conflict")
+    assert f"at most {MAX_WEBHOOKS_PER_ORGANISATION} webhooks" in refused["message"]
+    assert "inactive" in refused["message"]
+    listed = api.get(f"{WEBHOOKS}?page_size=100")
+    assert json.loads(listed.headers["X-Pagination"])["total"] == MAX_WEBHOOKS_PER_ORGANISATION
+    # Another organisation's endpoints are its own business.
+    _create(other.admin.api)
+    # Inactive ones count too; a deleted one makes room.
+    expect(api.patch(f"{WEBHOOKS}/{made[0]['id']}", json={"active": False}), 200)
+    expect(api.post(WEBHOOKS, json=one_more), 409)
+    expect(api.delete(f"{WEBHOOKS}/{made[0]['id']}"), 204)
+    _create(api)
+    expect(api.post(WEBHOOKS, json=one_more), 409)
+
+
+def test_the_cap_is_documented_on_create(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").get_json()
+    create = spec["paths"]["/api/v1/webhooks"]["post"]
+    assert "409" in create["responses"]
+    assert f"at most {MAX_WEBHOOKS_PER_ORGANISATION} webhooks" in create["description"]

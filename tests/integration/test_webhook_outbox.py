@@ -4,16 +4,14 @@ each other, and the command line that runs the deliverer."""
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import psycopg
-import pytest
 from flask import Flask
 
 from tests.integration.conftest import REQUEST_ROLE
 from tests.support.api import Org, expect
-from tests.support.database import conninfo, owner_connection
+from tests.support.database import conninfo, owner_connection, wait_for_a_lock_wait
 from tests.support.webhooks import (
     NOBODY,
     WEBHOOKS,
@@ -27,18 +25,6 @@ from tests.support.webhooks import (
 
 def _pause(org: Org, webhook_id: str) -> None:
     expect(org.admin.api.patch(f"{WEBHOOKS}/{webhook_id}", json={"active": False}), 200)
-
-
-def _wait_for_a_lock_wait(watcher: psycopg.Connection) -> None:
-    for _ in range(200):
-        row = watcher.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ).fetchone()
-        if row and row[0]:
-            return
-        time.sleep(0.05)
-    pytest.fail("the request never waited for the lock")
 
 
 def test_a_change_rolled_back_at_commit_leaves_nothing_in_the_outbox(
@@ -56,7 +42,7 @@ def test_a_change_rolled_back_at_commit_leaves_nothing_in_the_outbox(
             target=lambda: answers.append(dev_org.admin.api.post(deactivate))
         )
         request.start()
-        _wait_for_a_lock_wait(watcher)
+        wait_for_a_lock_wait(watcher)
         locker.execute("UPDATE members SET version = version + 1 WHERE id = %s", (person.id,))
         locker.commit()
         request.join(30)

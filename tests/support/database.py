@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import atexit
 import os
+import time
 from pathlib import Path
 
 import psycopg
+import pytest
 from sqlalchemy.engine import make_url
 
 from service.adapters.embedded_postgres import EmbeddedPostgres, start_embedded_postgres
@@ -83,3 +85,17 @@ def _probe(url: str) -> str | None:
     except psycopg.Error as error:
         return str(error).strip() or type(error).__name__
     return None
+
+
+def wait_for_a_lock_wait(watcher: psycopg.Connection, what: str = "the request") -> None:
+    """Return once some session of this database waits for a lock (a request blocked
+    behind another transaction); fail the test after ten seconds."""
+    for _ in range(200):
+        row = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).fetchone()
+        if row and row[0]:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"{what} never waited for the lock")

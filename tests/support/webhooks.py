@@ -38,12 +38,14 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers every POST with ``status`` after ``delay`` seconds, and keeps it."""
+    """Answers every POST with ``status`` after ``delay`` seconds, and keeps it;
+    ``arrived`` is set as soon as a POST has come in (before the delay)."""
 
     status: int = 200
     delay: float = 0.0
     received: list[Received] = field(default_factory=list)
     port: int = 0
+    arrived: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -58,6 +60,7 @@ def receiver(status: int = 200, delay: float = 0.0) -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            state.arrived.set()
             time.sleep(state.delay)
             with lock:
                 state.received.append(

@@ -23,11 +23,15 @@ class FakeOutbox:
         self.prunes.append(before)
         return 0
 
-    def claim_due(self) -> None:
+    def claim_due(self, lease: timedelta) -> None:
         self.claims += 1
         if self.fail_next_claim:
             self.fail_next_claim = False
             raise ConnectionError("the database went away")
+
+
+class IdleSender:
+    longest_attempt = timedelta(seconds=10)
 
 
 class FakeUnitOfWork:
@@ -60,7 +64,7 @@ def _run(outbox: FakeOutbox, clock: SteppingClock, passes: int) -> None:
 
     deliverer = Deliverer(
         unit_of_work=counting_uow,
-        sender=None,  # type: ignore[arg-type]  # nothing is due: nothing is sent
+        sender=IdleSender(),  # type: ignore[arg-type]  # nothing is due: nothing is sent
         idle_seconds=0,
         clock=clock,
         retention=timedelta(days=30),

@@ -9,14 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks import Webhook as Verifier
 
-from service.adapters.webhook_sender import signed_headers
+from service.adapters.webhook_sender import HttpWebhookSender, ResolvingHosts, signed_headers
 from service.application.webhook_ports import OutgoingMessage
-from service.domain.errors import Invalid
+from service.domain.errors import Conflict, Invalid
 from service.domain.webhook_events import Change, webhook_event_of
 from service.domain.webhook_retries import DeliveryStatus, RetrySchedule
 from service.domain.webhooks import (
+    MAX_WEBHOOKS_PER_ORGANISATION,
     Webhook,
     address_refusal,
+    ensure_room_for_another,
     new_signing_secret,
     normalise_events,
     parse_endpoint_url,
@@ -24,6 +26,7 @@ from service.domain.webhooks import (
 )
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+NEW_SECRET = new_signing_secret()
 
 
 @pytest.mark.parametrize(
@@ -80,6 +83,33 @@ def test_refused_urls(url: str, allow_loopback: bool) -> None:
         ("0.0.0.0", False, False),  # noqa: S104 - an address refused, not bound
         ("224.0.0.1", False, False),
         ("::ffff:10.0.0.1", False, False),
+        ("127.0.0.2", False, True),
+        ("240.0.0.1", False, False),
+        ("::", False, False),
+        ("ff02::1", False, False),
+        ("4000::1", False, False),  # outside global unicast (2000::/3)
+        ("::ffff:169.254.169.254", False, False),
+        ("::ffff:93.184.216.34", True, True),
+        # NAT64, well-known prefix: judged by the IPv4 address it carries, and never
+        # this machine's loopback (the translator is another machine).
+        ("64:ff9b::a9fe:a9fe", False, False),  # 169.254.169.254
+        ("64:ff9b::a00:1", False, False),  # 10.0.0.1
+        ("64:ff9b::7f00:1", False, False),  # 127.0.0.1
+        ("64:ff9b::c0a8:1", False, False),  # 192.168.0.1
+        ("64:ff9b::5db8:d822", True, True),  # 93.184.216.34, as DNS64 answers for it
+        # Refused whatever they carry: local-use NAT64, 6to4, Teredo, SIIT, IPv4-compatible.
+        ("64:ff9b:1::a9fe:a9fe", False, False),
+        ("64:ff9b:1:ff::5db8:d822", False, False),
+        ("2002:a9fe:a9fe::1", False, False),
+        ("2002:5db8:d822::1", False, False),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False, False),
+        ("2001::a9fe:a9fe", False, False),
+        ("::ffff:0:a9fe:a9fe", False, False),
+        ("::ffff:0:7f00:1", False, False),
+        ("::ffff:0:5db8:d822", False, False),
+        ("::a9fe:a9fe", False, False),
+        ("::7f00:1", False, False),
+        ("::5db8:d822", False, False),
     ],
 )
 def test_only_public_addresses_and_loopback_where_allowed(
@@ -87,6 +117,59 @@ def test_only_public_addresses_and_loopback_where_allowed(
 ) -> None:
     assert (address_refusal(address, allow_loopback=False) is None) is allowed
     assert (address_refusal(address, allow_loopback=True) is None) is allowed_with_loopback
+
+
+@pytest.mark.parametrize(
+    ("address", "named"),
+    [
+        ("64:ff9b::a9fe:a9fe", "NAT64 address of 169.254.169.254"),
+        ("64:ff9b:1::a9fe:a9fe", "local-use NAT64"),
+        ("2002:a9fe:a9fe::1", "6to4"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
+        ("::ffff:0:a9fe:a9fe", "SIIT"),
+        ("::a9fe:a9fe", "IPv4-compatible"),
+    ],
+)
+def test_a_refused_translation_says_which_it_is(address: str, named: str) -> None:
+    assert named in (address_refusal(address, allow_loopback=True) or "")
+
+
+class StubHosts(ResolvingHosts):
+    """Every host resolves to ``address``: DNS answering with what an attacker chose."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(allow_loopback=True)
+        self.address = address
+
+    def addresses(self, host: str, port: int) -> list[str]:
+        return [self.address]
+
+
+@pytest.mark.parametrize(
+    "address", ["64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "2002:a9fe:a9fe::1", "::a9fe:a9fe"]
+)
+def test_a_host_resolving_to_a_translated_internal_address_is_refused_when_sending(
+    address: str,
+) -> None:
+    sender = HttpWebhookSender(StubHosts(address), timeout_seconds=1)
+    try:
+        message = OutgoingMessage("https://hooks.example.com/in", "evt_1", "{}", [NEW_SECRET])
+        result = sender.send(message, NOW)
+    finally:
+        sender.close()
+    assert result.status_code is None
+    assert result.error is not None
+    assert "ConnectError" in result.error
+    refusal = address_refusal(address, allow_loopback=True)
+    assert refusal is not None
+    assert refusal in result.error
+
+
+def test_registration_is_refused_beyond_the_cap() -> None:
+    ensure_room_for_another(MAX_WEBHOOKS_PER_ORGANISATION - 1)
+    with pytest.raises(Conflict) as refused:
+        ensure_room_for_another(MAX_WEBHOOKS_PER_ORGANISATION)
+    assert str(MAX_WEBHOOKS_PER_ORGANISATION) in refused.value.message
 
 
 def test_events_are_known_ones_without_duplicates_in_catalogue_order() -> None:

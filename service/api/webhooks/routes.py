@@ -28,10 +28,20 @@ from service.api.webhooks.schemas import (
 from service.application import webhooks as use_cases
 from service.application.webhook_ports import DeliveryRecord
 from service.domain.access import AccessRole, Scope
-from service.domain.webhooks import Webhook
+from service.domain.webhooks import MAX_WEBHOOKS_PER_ORGANISATION, Webhook
 
 ADMINS = [AccessRole.ADMIN]
 NOT_FOUND = "No such webhook in your organisation."
+TOO_MANY = (
+    f"The organisation already has {MAX_WEBHOOKS_PER_ORGANISATION} webhooks, active or inactive."
+)
+CREATE_DESCRIPTION = f"""\
+The answer alone carries the signing `secret`: keep it to verify signatures.
+
+An organisation keeps at most {MAX_WEBHOOKS_PER_ORGANISATION} webhooks, active and
+inactive together (each event is sent once to every subscribed endpoint, and all
+organisations share the deliverers): one more answers 409. Delete one first, or
+subscribe an existing endpoint to more events."""
 
 blp = Blueprint(
     "webhooks",
@@ -49,9 +59,10 @@ delivered at least once (so deduplicate on `webhook-id`): a POST of
 seconds) and `webhook-signature`: `v1,<base64 HMAC-SHA256>` of
 `{webhook-id}.{webhook-timestamp}.{body}` keyed with the base64-decoded part of the
 secret after `whsec_`; during a rotation's grace period, a second signature with the
-previous secret follows, space-separated. Answer 2xx within 10 seconds; anything
-else (a redirect too) is retried with exponential backoff and jitter (after about
-30 s, 2 min, 8 min, 32 min, 2 h, 8 h, 8 h), then marked failed.
+previous secret follows, space-separated. Answer 2xx within 10 seconds (connecting
+and sending included); anything else (a redirect too) is retried with exponential
+backoff and jitter (after about 30 s, 2 min, 8 min, 32 min, 2 h, 8 h, 8 h), then
+marked failed.
 
 Event data carries ids and the state after the change, never secrets, never the
 content of a review, and never the reviewer of a peer or upward review.""",
@@ -77,13 +88,14 @@ class Webhooks(MethodView):
         scope=Scope.ADMIN,
         roles=ADMINS,
         summary="Register a webhook",
+        description=CREATE_DESCRIPTION,
         shown_once="secret",
     )
     @blp.arguments(WebhookSchema)
     @blp.response(201, WebhookWithSecretSchema)
+    @blp.alt_response(409, description=TOO_MANY)
     @blp.answers_with_etag
     def post(self, body: dict[str, Any]) -> Webhook:
-        """The answer alone carries the signing `secret`: keep it to verify signatures."""
         webhook = use_cases.create_webhook(
             context(),
             use_cases.NewWebhook(

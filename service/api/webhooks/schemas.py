@@ -11,7 +11,9 @@ from service.domain.webhooks import DEFAULT_SECRET_GRACE, EVENT_TYPES, MAX_URL_L
 URL_RULES = (
     "HTTPS only; no user name or password in it; its host must resolve to public "
     "addresses only (private, loopback, link-local and reserved ones are refused, here "
-    "and again at every delivery)."
+    "and again at every delivery). IPv6 addresses that carry an IPv4 one are judged by "
+    "it (IPv4-mapped, NAT64 `64:ff9b::/96`) or refused (local-use NAT64, 6to4, Teredo, "
+    "SIIT, IPv4-compatible)."
 )
 MAX_GRACE_SECONDS = 7 * 24 * 3600
 
@@ -109,6 +111,12 @@ class DeliverySchema(Schema):
         metadata={"description": "pending (to be tried at next_attempt_at), delivered or failed."}
     )
     created_at = ma.fields.DateTime()
-    next_attempt_at = ma.fields.DateTime(allow_none=True)
+    next_attempt_at = ma.fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "When a pending delivery is tried next. While an attempt is on "
+            "its way, when it would be tried again should that attempt never report back."
+        },
+    )
     delivered_at = ma.fields.DateTime(allow_none=True)
     attempts = ma.fields.List(ma.fields.Nested(AttemptSchema))
