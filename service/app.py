@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import bootstrap, cli, logs
 from service.api import init_api
@@ -18,6 +19,11 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     settings = bootstrap.Settings.from_env(env)
     logs.configure(settings.log_level)
     app = Flask("service")
+    if settings.trusted_proxies:
+        # The client's address (its quota of public writes, the logs) is what the last
+        # TRUSTED_PROXIES proxies appended to X-Forwarded-For; what a client sent itself
+        # in that header is not believed.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = JSON_BODY_LIMIT
     app.json.sort_keys = False  # type: ignore[attr-defined]
     wired = bootstrap.wire(settings)

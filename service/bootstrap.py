@@ -15,12 +15,17 @@ from sqlalchemy.orm import sessionmaker
 from service.adapters import orm
 from service.adapters.database import serving_engine
 from service.adapters.passwords import Argon2Passwords
-from service.adapters.rate_limits import Unlimited, WindowRateLimiter
+from service.adapters.rate_limits import RulesByKind, Unlimited, WindowRateLimiter
 from service.adapters.tenancy import TenantSession
 from service.adapters.unit_of_work import SqlUnitOfWork
 from service.adapters.webhook_sender import HttpWebhookSender, ResolvingHosts
 from service.application.context import Policies, Wiring
-from service.application.rate_limits import RateLimiter
+from service.application.rate_limits import (
+    ADDRESS_KEYS,
+    API_TOKEN_KEYS,
+    MEMBER_KEYS,
+    RateLimiter,
+)
 from service.application.webhook_delivery import Deliverer
 from service.domain.webhook_retries import RetrySchedule
 
@@ -62,32 +67,69 @@ class WebhookSettings:
 
 # 20 requests a second on average, with room for a web page's burst of calls.
 DEFAULT_RATE_LIMIT = "1200/minute"
+# Sign-ups, log-ins and invitation redemptions from one client address. Each hashes a
+# password (argon2id: about 0.1 s of a core and 64 MiB), so this holds one address to
+# about a twentieth of a core. A person needs a few a day; an office behind one NAT
+# logging in at nine o'clock stays well under it.
+DEFAULT_ADDRESS_RATE_LIMIT = "30/minute"
 
 
 @dataclass(frozen=True, slots=True)
 class RateLimitSettings:
     """``RATE_LIMIT_PER_TOKEN``: each credential's budget, in the ``limits`` notation
     (``1200/minute``, or several: ``1200/minute;60/second``), ``off`` for none.
+    ``RATE_LIMIT_PER_ADDRESS``: the budget of each client address (an IPv6 one by its
+    /64) for the public writes that hash a password (sign-up, log-in, redeeming an
+    invitation), in the same notation, ``off`` for none; see ``TRUSTED_PROXIES``.
     ``RATE_LIMIT_STORAGE_URL``: where the counts live; ``memory://`` counts per worker
     process, so set ``redis://...`` wherever more than one process serves."""
 
     per_token: str = DEFAULT_RATE_LIMIT
+    per_address: str = DEFAULT_ADDRESS_RATE_LIMIT
     storage_url: str = "memory://"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RateLimitSettings:
         return cls(
             per_token=env.get("RATE_LIMIT_PER_TOKEN", DEFAULT_RATE_LIMIT).strip(),
+            per_address=env.get("RATE_LIMIT_PER_ADDRESS", DEFAULT_ADDRESS_RATE_LIMIT).strip(),
             storage_url=env.get("RATE_LIMIT_STORAGE_URL", "memory://").strip(),
         )
 
     def limiter(self) -> RateLimiter:
-        if self.per_token.lower() == "off":
+        per_token = self._counted(self.per_token)
+        per_address = self._counted(self.per_address)
+        if per_token is None and per_address is None:
             return Unlimited()
+        limiters: dict[str, RateLimiter] = {}
+        if per_token is not None:
+            limiters[API_TOKEN_KEYS] = limiters[MEMBER_KEYS] = per_token
+        if per_address is not None:
+            limiters[ADDRESS_KEYS] = per_address
+        return RulesByKind(limiters)
+
+    def _counted(self, rules: str) -> WindowRateLimiter | None:
+        if rules.lower() == "off":
+            return None
         try:
-            return WindowRateLimiter(self.storage_url, self.per_token)
+            return WindowRateLimiter(self.storage_url, rules)
         except (ValueError, LimitsConfigurationError) as error:  # bad rule, unknown store
             raise ConfigurationError(f"Rate limits: {error}") from error
+
+
+def trusted_proxies(value: str | None) -> int:
+    """``TRUSTED_PROXIES``: how many reverse proxies (load balancers) stand in front of
+    the service, each appending to ``X-Forwarded-For``. 0 (the default) trusts no such
+    header: the client is the peer of the connection."""
+    try:
+        count = int((value or "0").strip())
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ConfigurationError(
+            f"TRUSTED_PROXIES must be a number of proxies (0 or more), not {value!r}"
+        )
+    return count
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +144,7 @@ class Settings:
     log_level: str
     webhooks: WebhookSettings
     rate_limits: RateLimitSettings
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -127,6 +170,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO"),
             webhooks=WebhookSettings.from_env(env),
             rate_limits=RateLimitSettings.from_env(env),
+            trusted_proxies=trusted_proxies(env.get("TRUSTED_PROXIES")),
         )
 
 

@@ -4,7 +4,8 @@ The counts live in the store of ``RATE_LIMIT_STORAGE_URL``: Redis (``redis://...
 several workers or hosts serve, so that they share one count; ``memory://`` counts in
 each worker process, which only a single-process development server should rely on.
 Windows slide (``limits``' sliding window counter), so a burst at a window's edge
-does not get twice the budget.
+does not get twice the budget. Credentials and client addresses are counted under
+rules of their own (``RulesByKind``), in the same store.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Mapping
 
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
-from service.application.rate_limits import Quota
+from service.application.rate_limits import Quota, RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +55,23 @@ class WindowRateLimiter:
 
 
 class Unlimited:
-    """``RATE_LIMIT_PER_TOKEN=off``: nothing is counted."""
+    """``RATE_LIMIT_PER_TOKEN=off`` (or ``RATE_LIMIT_PER_ADDRESS=off``): nothing is counted."""
 
     def charge(self, key: str) -> Quota | None:
         return None
+
+
+class RulesByKind:
+    """One limiter for the edges, with a budget for each kind of key: the part of the
+    key before its first ``:`` (``api-token``, ``member``, ``address``). A key of a
+    kind without a limiter is not counted."""
+
+    def __init__(self, limiters: Mapping[str, RateLimiter]) -> None:
+        self._limiters = dict(limiters)
+
+    def charge(self, key: str) -> Quota | None:
+        limiter = self._limiters.get(key.partition(":")[0])
+        return None if limiter is None else limiter.charge(key)
 
 
 def _quota(allowed: bool, limit: int, remaining: int, reset_time: float) -> Quota:

@@ -258,6 +258,8 @@ login_failures = Table(
     Column("identity", String(64), nullable=False),
     Column("failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_login_failures_identity_failed_at", "identity", "failed_at"),
+    # Each recorded failure prunes the oldest ones past the window (migration 0011).
+    Index("ix_login_failures_failed_at", "failed_at"),
 )
 
 

@@ -63,7 +63,9 @@ Lists are paginated with `page` and `page_size` (at most 100); the
 Each token has a request budget (by default 1,200 a minute; a member's log-in tokens
 share one). Authenticated answers carry `X-RateLimit-Limit`, `X-RateLimit-Remaining`
 and `X-RateLimit-Reset` (Unix time); a spent budget answers 429 with `Retry-After`
-(seconds). Ten failed log-ins for one identity within 15 minutes also answer 429.
+(seconds). Ten failed log-ins for one identity within 15 minutes also answer 429, and
+so do sign-ups, log-ins and invitation redemptions beyond 30 a minute from one client
+address.
 
 Every POST, with a token or without, takes an `Idempotency-Key` header (a fresh UUID per
 request): a retry with the same key and request within 24 hours replays the first

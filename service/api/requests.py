@@ -2,7 +2,9 @@
 
 Access is denied by default: a view reached without an ``operation(...)``
 declaration answers 403. Public views need no token; every other view needs a
-valid bearer token, the declared scope and one of the declared roles.
+valid bearer token, the declared scope and one of the declared roles. A public
+write (sign-up, log-in, redeeming an invitation: each hashes a password) is first
+charged to the client's address, before its body is read.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ def _before_request() -> Response | None:
     access = _access_of_endpoint()
     if access is None:
         raise Forbidden("This operation is not open to anyone.")
+    if access.public and request.method in JSON_METHODS:
+        _charge_client_address()
     if access.max_body is not None:
         request.max_content_length = access.max_body
     limit = request.max_content_length
@@ -98,6 +102,13 @@ def _before_request() -> Response | None:
     # Who may call comes first: a refused caller learns nothing about the body it sent.
     _check_body(access)
     return idempotency.before_view(ctx)
+
+
+def _charge_client_address() -> None:
+    """429 once the address has spent its budget of public writes. Its answers carry no
+    X-RateLimit headers: those describe a token's budget."""
+    quota = rate_limits.charge_address(wiring().rate_limiter, request.remote_addr)
+    rate_limits.enforce(quota, rate_limits.ADDRESS_SPENT)
 
 
 def _refuse_large_body(limit: int) -> None:

@@ -18,7 +18,11 @@ from service.domain.credentials import (
     hash_secret,
     new_secret,
 )
-from service.domain.errors import Invalid, NotFound
+from service.domain.errors import Conflict, Invalid, NotFound
+
+#: Each token has a request budget of its own: the cap bounds what one organisation's
+#: tokens can spend together.
+MAX_ACTIVE_API_TOKENS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,11 @@ def create_api_token(ctx: Context, cmd: NewApiToken) -> CreatedApiToken:
     # A token never holds more than the token that made it.
     for scope in cmd.scopes:
         caller.require_scope(scope)
+    if ctx.uow.api_tokens.active_count(now) >= MAX_ACTIVE_API_TOKENS:
+        raise Conflict(
+            f"The organisation already has {MAX_ACTIVE_API_TOKENS} active API tokens, the"
+            " most it may have; revoke one it no longer uses first."
+        )
     secret = new_secret(API_TOKEN_PREFIX)
     token = ApiToken(
         org_id=caller.org_id,

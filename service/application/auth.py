@@ -93,6 +93,13 @@ def authenticate(ctx: Context, bearer_token: str) -> Principal:
 
 
 def accept_invitation(ctx: Context, token: str, password: str) -> None:
+    """Set a member's first password with a one-time invitation.
+
+    Invitations are issued only to members without a password (``invite_member``);
+    one that finds a password set all the same (issued before that rule) reads as used,
+    so an invitation never replaces a password someone chose. Any log-in session the
+    member had ends: whoever holds one did not log in with this password.
+    """
     check_password_strength(password)
     record = ctx.uow.credentials.find_invitation(hash_secret(token))
     if record is None:
@@ -100,11 +107,14 @@ def accept_invitation(ctx: Context, token: str, password: str) -> None:
     ctx.uow.bind_tenant(record.org_id)
     password_hash = ctx.passwords.hash(password)  # slow: before the claim locks the row
     member = ctx.uow.members.get(record.member_id)
+    if member is None or member.password_hash is not None:
+        raise NotFound("Invitation")
     # The look-up above is only a read: the claim decides, so a token works once
     # even when two redemptions race.
-    if member is None or not ctx.uow.invitations.claim(record.invitation_id, ctx.now()):
+    if not ctx.uow.invitations.claim(record.invitation_id, ctx.now()):
         raise NotFound("Invitation")
     member.password_hash = password_hash
+    sessions_ended = ctx.uow.auth_sessions.end_all(member.id)
     audit.record(
         ctx,
         org_id=record.org_id,
@@ -112,6 +122,6 @@ def accept_invitation(ctx: Context, token: str, password: str) -> None:
         entity_type="member",
         entity_id=member.id,
         action="invitation.accepted",
-        after={"invitation_id": str(record.invitation_id)},
+        after={"invitation_id": str(record.invitation_id), "sessions_ended": sessions_ended},
     )
     ctx.uow.commit()

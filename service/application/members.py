@@ -204,12 +204,22 @@ def _move_reports_up(ctx: Context, member: Member) -> None:
 
 
 def invite_member(ctx: Context, member_id: UUID) -> IssuedInvitation:
+    """A one-time token with which a member without a password sets their first one.
+
+    A member who has a password is refused: redeeming would replace it, and whoever
+    holds the token (the inviting admin included) could then log in as them.
+    """
     caller = require_org_admin(ctx)
     member = ctx.uow.members.get(member_id)
     if member is None:
         raise NotFound("Member")
     if not member.is_active:
         raise Conflict("A deactivated member cannot be invited.")
+    if member.password_hash is not None:
+        raise Conflict(
+            "The member already has a password; an invitation only sets a first password"
+            " and cannot replace it."
+        )
     now = ctx.now()
     ctx.uow.invitations.revoke_open(member.id, now)
     secret = new_secret(INVITATION_TOKEN_PREFIX)

@@ -121,9 +121,19 @@ class ApiTokens(Protocol):
 
     def list(self, page: PageRequest) -> Page[ApiToken]: ...
 
+    def active_count(self, now: datetime) -> int:
+        """The organisation's tokens neither revoked nor expired at ``now``, counted under
+        a lock held until the transaction ends, so two tokens made at once count each
+        other."""
+        ...
+
 
 class AuthSessions(Protocol):
     def add(self, session: AuthSession) -> None: ...
+
+    def end_all(self, member_id: UUID) -> int:
+        """End every log-in session of the member at once; how many there were."""
+        ...
 
 
 class Invitations(Protocol):

@@ -72,8 +72,9 @@ def test_tokens_and_invitations_are_recorded(orgs: OrgFactory) -> None:
     revoked = _only(tokens, "revoked")
     assert revoked["before"]["revoked_at"] is None
     assert revoked["after"]["revoked_at"] is not None
-    pm = org.add_member()
-    invitation = expect(org.admin.api.post(f"/api/v1/members/{pm.id}/invitation"), 201)
+    invitee = {"email": "invitee@example.com", "name": "Invitee"}  # invited: no password
+    pm_id = expect(org.admin.api.post("/api/v1/members", json=invitee), 201)["id"]
+    invitation = expect(org.admin.api.post(f"/api/v1/members/{pm_id}/invitation"), 201)
     expect(
         org.client.post(
             "/api/v1/auth/accept-invitation",
@@ -81,10 +82,10 @@ def test_tokens_and_invitations_are_recorded(orgs: OrgFactory) -> None:
         ),
         204,
     )
-    member_events = audit_events(org, entity_id=pm.id)
+    member_events = audit_events(org, entity_id=pm_id)
     assert "invitation_id" in _only(member_events, "invited")["after"]
     accepted = _only(member_events, "invitation.accepted")
-    assert accepted["actor_id"] == pm.id
+    assert accepted["actor_id"] == pm_id
 
 
 def test_filters_by_actor_and_time(orgs: OrgFactory) -> None:

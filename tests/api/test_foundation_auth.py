@@ -186,8 +186,9 @@ def test_scopes_must_be_known_and_present(orgs: OrgFactory, scopes: list[str]) -
 def test_password_hashes_appear_in_no_response_and_no_audit_event(orgs: OrgFactory) -> None:
     org = orgs.create()
     api = org.admin.api
-    pm = org.add_member()
-    invitation = expect(api.post(f"/api/v1/members/{pm.id}/invitation"), 201)
+    invitee = {"email": "invitee@example.com", "name": "Invitee"}  # invited: no password
+    pm_id = expect(api.post("/api/v1/members", json=invitee), 201)["id"]
+    invitation = expect(api.post(f"/api/v1/members/{pm_id}/invitation"), 201)
     new_password = "a new password, long enough"
     expect(
         org.client.post(
@@ -196,12 +197,13 @@ def test_password_hashes_appear_in_no_response_and_no_audit_event(orgs: OrgFacto
         ),
         204,
     )
-    expect(api.patch(f"/api/v1/members/{pm.id}", json={"title": "Senior PM"}), 200)
+    pm_api = org.log_in(invitee["email"], new_password)
+    expect(api.patch(f"/api/v1/members/{pm_id}", json={"title": "Senior PM"}), 200)
     responses = [
         api.get("/api/v1/me"),
         api.get("/api/v1/members"),
-        api.get(f"/api/v1/members/{pm.id}"),
-        pm.api.get("/api/v1/members"),
+        api.get(f"/api/v1/members/{pm_id}"),
+        pm_api.get("/api/v1/members"),
         api.get("/api/v1/org"),
         api.get("/api/v1/audit-events?page_size=100"),
     ]

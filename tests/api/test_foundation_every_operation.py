@@ -157,8 +157,11 @@ def _populate(org: Org) -> None:
     seed that fails fails the test, so no cross-tenant check is left without a target."""
     api = org.admin.api
     roles = expect(api.get("/api/v1/product-roles"), 200)
-    person = org.add_member(title="Target", manager_id=org.admin.id, product_role_id=roles[0]["id"])
-    expect(api.post(f"/api/v1/members/{person.id}/invitation"), 201)
+    org.add_member(title="Target", manager_id=org.admin.id, product_role_id=roles[0]["id"])
+    # Without a password: only such a member can be invited.
+    invitee = {"email": f"invitee@{org.slug}.example.com", "name": "Invitee"}
+    invited = expect(api.post("/api/v1/members", json=invitee), 201)
+    expect(api.post(f"/api/v1/members/{invited['id']}/invitation"), 201)
     api_token(org, ["read"])
     expect(api.post("/api/v1/teams", json={"name": "Target team"}), 201)
     # Inactive, so that it never gets a delivery: no test sends anything off this machine.

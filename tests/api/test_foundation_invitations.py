@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Flask
 
-from tests.support.api import Org, OrgFactory, Person, expect
+from service.domain.credentials import hash_secret
+from tests.support.api import Org, OrgFactory, Person, audit_events, expect
 from tests.support.database import owner_connection
 
 NEW_PASSWORD = "my own password, at last"
@@ -140,3 +141,96 @@ def test_racing_redemptions_of_one_invitation_let_exactly_one_through(
         with ThreadPoolExecutor(4) as pool:
             statuses = sorted(pool.map(redeem, range(4)))
         assert statuses == [204, 404, 404, 404]
+
+
+# --- who may be invited: only a member without a password (audit finding F5) -----------
+
+
+def _events(org: Org, member_id: str, action: str) -> list[dict[str, Any]]:
+    return [e for e in audit_events(org, entity_id=member_id) if e["action"] == action]
+
+
+def _invitations_of(owner_url: str, member_id: str) -> int:
+    with owner_connection(owner_url) as owner:
+        row = owner.execute(
+            "SELECT count(*) FROM invitations WHERE member_id = %s", (member_id,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_member_with_a_password_cannot_be_invited_and_nothing_changes(
+    orgs: OrgFactory, owner_url: str
+) -> None:
+    """Redeeming would replace the password: whoever holds the token, the inviting admin
+    included, could then log in as the member and act in their name."""
+    org = orgs.create()
+    for person in (org.add_member(), org.add_member(access_role="admin")):
+        refused = org.admin.api.post(f"/api/v1/members/{person.id}/invitation")
+        body = expect(refused, 409)
+        assert "already has a password" in body["message"]
+        assert _invitations_of(owner_url, person.id) == 0
+        assert _events(org, person.id, "invited") == []
+        expect(person.api.get("/api/v1/me"), 200)  # their session goes on
+        org.log_in(person.email)  # and their password is theirs
+    own = org.admin.api.post(f"/api/v1/members/{org.admin.id}/invitation")
+    expect(own, 409)
+
+
+def test_an_invitation_sent_before_the_rule_cannot_replace_a_password(
+    orgs: OrgFactory, owner_url: str
+) -> None:
+    """An open invitation of a member who has a password (issued before invitations were
+    refused to them) reads as used, and the password stays."""
+    org = orgs.create()
+    person = org.add_member()
+    token = "pri_issued-before-the-rule"
+    with owner_connection(owner_url) as owner:
+        owner.execute(
+            "INSERT INTO invitations (org_id, id, member_id, token_hash, expires_at)"
+            " VALUES (%s, gen_random_uuid(), %s, %s, now() + interval '1 day')",
+            (org.id, person.id, hash_secret(token)),
+        )
+    expect(_accept(org, token), 404)
+    expect(person.api.get("/api/v1/me"), 200)
+    org.log_in(person.email)
+    expect(
+        org.client.post(
+            "/api/v1/auth/token",
+            json={"org": org.slug, "email": person.email, "password": NEW_PASSWORD},
+        ),
+        401,
+    )
+
+
+def test_redeeming_an_invitation_ends_the_members_earlier_sessions(
+    orgs: OrgFactory, owner_url: str
+) -> None:
+    """An operator clears a password (say, a member lost it): the member is invited again,
+    and whoever still held a log-in token of theirs loses it when the invitation is used."""
+    org = orgs.create()
+    person = org.add_member()
+    other = org.add_member()
+    earlier = [person.api, org.log_in(person.email)]
+    with owner_connection(owner_url) as owner:
+        owner.execute("UPDATE members SET password_hash = NULL WHERE id = %s", (person.id,))
+    token = _invite(org, person)["token"]
+    for session in earlier:
+        expect(session.get("/api/v1/me"), 200)  # until the invitation is used
+    expect(_accept(org, token), 204)
+    for session in earlier:
+        expect(session.get("/api/v1/me"), 401)
+    expect(other.api.get("/api/v1/me"), 200)  # nobody else's
+    assert expect(org.log_in(person.email, NEW_PASSWORD).get("/api/v1/me"), 200)["id"] == person.id
+    accepted = _events(org, person.id, "invitation.accepted")
+    assert [event["after"]["sessions_ended"] for event in accepted] == [2]
+    assert accepted[0]["actor_id"] == person.id
+
+
+def test_a_first_invitation_ends_no_session_of_anyone(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    person = _invitee(org)
+    expect(_accept(org, _invite(org, person)["token"]), 204)
+    accepted = _events(org, person.id, "invitation.accepted")
+    assert [event["after"]["sessions_ended"] for event in accepted] == [0]
+    expect(org.admin.api.get("/api/v1/me"), 200)

@@ -99,7 +99,9 @@ def test_a_secret_is_shown_once_and_kept_for_no_replay(
     dev_org: Org, owner_url: str, path: str, body: dict[str, object] | None, secret: str
 ) -> None:
     org = dev_org  # webhooks to 127.0.0.1 allowed
-    path = path.format(member=org.add_member().id)
+    invitee = {"email": f"{uuid.uuid4().hex[:10]}@example.com", "name": "Invitee"}
+    member = expect(org.admin.api.post("/api/v1/members", json=invitee), 201)  # no password
+    path = path.format(member=member["id"])
     key = {"Idempotency-Key": str(uuid.uuid4())}
     first = expect(org.admin.api.post(path, json=body, headers=key), 201)
     replay = org.admin.api.post(path, json=body, headers=key)

@@ -332,7 +332,9 @@ def _walk_setup(recorder: Recorder, org: Org, manager: Person) -> None:
     call(admin, "GET", member, 200, member_id=created["id"])
     call(admin, "PATCH", member, 200, json={}, member_id=created["id"])
     call(admin, "GET", member + "/reports", 200, member_id=manager.id)
-    call(admin, "POST", member + "/invitation", 201, member_id=created["id"])
+    invitee = {"email": "invitee@example.com", "name": "Invitee"}  # invited: no password
+    invited = call(admin, "POST", "/api/v1/members", 201, json=invitee)
+    call(admin, "POST", member + "/invitation", 201, member_id=invited["id"])
     call(admin, "POST", member + "/deactivate", 200, member_id=created["id"])
     call(admin, "GET", member, 404, member_id=str(uuid.uuid4()))
 

@@ -71,8 +71,10 @@ class TwoOrgs:
 
 def _populate(org: Org) -> None:
     api = org.admin.api
-    pm = org.add_member(title="PM")
-    expect(api.post(f"/api/v1/members/{pm.id}/invitation"), 201)
+    # Without a password: only such a member can be invited.
+    invitee = {"email": f"invitee@{org.slug}.example.com", "name": "Invitee", "title": "PM"}
+    pm = expect(api.post("/api/v1/members", json=invitee), 201)
+    expect(api.post(f"/api/v1/members/{pm['id']}/invitation"), 201)
     expect(api.post("/api/v1/api-tokens", json={"name": "bi", "scopes": ["read"]}), 201)
     expect(api.patch("/api/v1/org", json={"settings": {"peer_anonymity_threshold": 4}}), 200)
 

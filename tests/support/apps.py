@@ -10,7 +10,8 @@ from flask import Flask
 
 from service.app import create_app
 
-# Far above what any test sends with one token; tests/api/test_rate_limits.py sets its own.
+# Far above what any test sends with one token, or from the test client's one address
+# (127.0.0.1); tests/api/test_rate_limits.py and test_login_abuse.py set their own.
 GENEROUS_RATE_LIMIT = "100000/minute"
 
 
@@ -20,6 +21,7 @@ def app_env(owner_url: str, **extra: str) -> dict[str, str]:
         "FAST_PASSWORD_HASHING": "true",
         "LOG_LEVEL": "WARNING",
         "RATE_LIMIT_PER_TOKEN": GENEROUS_RATE_LIMIT,
+        "RATE_LIMIT_PER_ADDRESS": GENEROUS_RATE_LIMIT,
         "PATH": os.environ.get("PATH", ""),
         **extra,
     }

@@ -9,7 +9,7 @@ import pytest
 
 from service.adapters.rate_limits import Unlimited, WindowRateLimiter
 from service.application import rate_limits
-from service.bootstrap import ConfigurationError, RateLimitSettings
+from service.bootstrap import ConfigurationError, RateLimitSettings, trusted_proxies
 from service.domain.access import AccessRole, Principal
 from service.domain.errors import TooManyRequests
 
@@ -57,8 +57,66 @@ def test_an_unreachable_store_lets_requests_through_uncounted() -> None:
 
 
 def test_limits_can_be_switched_off() -> None:
-    assert isinstance(RateLimitSettings(per_token="off").limiter(), Unlimited)
+    assert isinstance(RateLimitSettings(per_token="off", per_address="off").limiter(), Unlimited)
     assert Unlimited().charge(_key()) is None
+
+
+def test_credentials_and_addresses_are_counted_under_rules_of_their_own() -> None:
+    limiter = RateLimitSettings(per_token="2/minute", per_address="1/minute").limiter()
+    member, token = f"member:{uuid.uuid4()}", f"api-token:{uuid.uuid4()}"
+    address = rate_limits.address_key("198.51.100.7")
+    assert [limiter.charge(member).allowed for _ in range(3)] == [True, True, False]  # type: ignore[union-attr]
+    assert limiter.charge(token).limit == 2  # type: ignore[union-attr]
+    assert [limiter.charge(address).allowed for _ in range(2)] == [True, False]  # type: ignore[union-attr]
+    assert limiter.charge("elsewhere:1") is None  # a kind without rules is not counted
+
+
+def test_each_kind_can_be_switched_off_alone() -> None:
+    tokens_only = RateLimitSettings(per_token="1/minute", per_address="off").limiter()
+    addresses_only = RateLimitSettings(per_token="off", per_address="1/minute").limiter()
+    address = rate_limits.address_key("198.51.100.8")
+    assert tokens_only.charge(address) is None
+    assert tokens_only.charge(f"member:{uuid.uuid4()}") is not None
+    assert addresses_only.charge(f"member:{uuid.uuid4()}") is None
+    assert addresses_only.charge(address) is not None
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.9", "address:203.0.113.9"),
+        (" 203.0.113.9 ", "address:203.0.113.9"),
+        ("::ffff:203.0.113.9", "address:203.0.113.9"),
+        ("2001:db8:1:2:aaaa::1", "address:2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "address:2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "address:2001:db8:1:3::/64"),
+        (None, "address:unknown"),
+        ("", "address:unknown"),
+    ],
+)
+def test_an_address_is_counted_as_one_client(address: str | None, key: str) -> None:
+    """An IPv6 client holds a whole /64: varying the last 64 bits buys no budget."""
+    assert rate_limits.address_key(address) == key
+
+
+def test_a_spent_address_budget_is_refused_in_its_own_words() -> None:
+    limiter, key = WindowRateLimiter("memory://", "1/minute"), rate_limits.address_key("::1")
+    limiter.charge(key)
+    with pytest.raises(TooManyRequests) as raised:
+        rate_limits.enforce(limiter.charge(key), rate_limits.ADDRESS_SPENT)
+    assert "address" in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "1.5"])
+def test_a_bad_number_of_trusted_proxies_stops_the_start(value: str) -> None:
+    with pytest.raises(ConfigurationError):
+        trusted_proxies(value)
+
+
+def test_no_proxy_is_trusted_unless_configured() -> None:
+    assert trusted_proxies(None) == 0
+    assert trusted_proxies("") == 0
+    assert trusted_proxies(" 2 ") == 2
 
 
 @pytest.mark.parametrize(
@@ -68,6 +126,12 @@ def test_limits_can_be_switched_off() -> None:
 def test_a_bad_setting_stops_the_start(per_token: str, storage_url: str) -> None:
     with pytest.raises(ConfigurationError):
         RateLimitSettings(per_token=per_token, storage_url=storage_url).limiter()
+
+
+@pytest.mark.parametrize("per_address", ["lots/minute", ""])
+def test_a_bad_address_budget_stops_the_start(per_address: str) -> None:
+    with pytest.raises(ConfigurationError):
+        RateLimitSettings(per_token="off", per_address=per_address).limiter()
 
 
 def test_api_tokens_have_their_own_budget_and_log_ins_share_their_members() -> None:

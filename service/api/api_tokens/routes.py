@@ -11,6 +11,7 @@ from service.api.api_tokens.schemas import ApiTokenSchema, CreatedApiTokenSchema
 from service.api.base import Blueprint, operation, page_request, paginated
 from service.api.requests import context
 from service.application import api_tokens as use_cases
+from service.application.api_tokens import MAX_ACTIVE_API_TOKENS
 from service.domain.access import AccessRole, Scope
 from service.domain.credentials import ApiToken
 
@@ -38,11 +39,22 @@ class ApiTokens(MethodView):
         roles=[AccessRole.ADMIN],
         summary="Make a token",
         shown_once="token",
+        description=(
+            "The answer alone carries the secret (`token`); it acts as you, within its"
+            " scopes.\n\nEach token has a request budget of its own, so an organisation"
+            f" holds at most {MAX_ACTIVE_API_TOKENS} active tokens (neither revoked nor"
+            " expired): one more answers 409 until one is revoked or expires."
+        ),
     )
     @blp.arguments(ApiTokenSchema)
     @blp.response(201, CreatedApiTokenSchema)
+    @blp.alt_response(
+        409,
+        description=f"The organisation already has {MAX_ACTIVE_API_TOKENS} active tokens;"
+        " revoke one first.",
+    )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The answer alone carries the secret (`token`); it acts as you, within its scopes."""
+        # Described in ``operation(description=...)``, which can name the cap's constant.
         created = use_cases.create_api_token(
             context(),
             use_cases.NewApiToken(

@@ -27,9 +27,20 @@ class Token(MethodView):
     @blp.alt_response(
         401, description="Wrong organisation, email or password (one answer for all)."
     )
-    @blp.alt_response(429, description="Ten failed log-ins within 15 minutes; see `Retry-After`.")
+    @blp.alt_response(
+        429,
+        description="Ten failed log-ins for this organisation and email within 15 minutes,"
+        " or too many sign-ups, log-ins and invitation redemptions from your address; see"
+        " `Retry-After`.",
+    )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Log in with the organisation's slug, an email and a password."""
+        """Log in with the organisation's slug, an email and a password.
+
+        Two limits answer 429 with `Retry-After`: ten failed log-ins for one organisation
+        and email within 15 minutes (until that window passes, even with the right
+        password), and a budget per client address (by default 30 a minute) shared by
+        sign-up, log-in and redeeming an invitation, which all hash a password.
+        """
         issued = use_cases.log_in(context(), body["org"], body["email"], body["password"])
         return {
             "access_token": issued.access_token,
@@ -44,10 +55,17 @@ class AcceptInvitation(MethodView):
     @blp.arguments(AcceptInvitationSchema)
     @blp.response(204)
     @blp.alt_response(404, description="Unknown, used or expired invitation.")
+    @blp.alt_response(
+        429,
+        description="Too many sign-ups, log-ins and invitation redemptions from your"
+        " address; see `Retry-After`.",
+    )
     def post(self, body: dict[str, Any]) -> None:
-        """Set a password with a one-time invitation token; then log in as usual.
+        """Set your first password with a one-time invitation token; then log in as usual.
+        Any log-in token issued to you before ends at once.
 
         Retried with the same `Idempotency-Key` (an answer lost on the way), it answers
-        204 again instead of 404 for an invitation already used.
+        204 again instead of 404 for an invitation already used. Counted against your
+        address's budget of public writes, as log-in is.
         """
         use_cases.accept_invitation(context(), body["token"], body["password"])

@@ -178,10 +178,14 @@ class Invite(MethodView):
     )
     @blp.response(201, InvitationSchema)
     @blp.alt_response(404, description="No such member in your organisation.")
-    @blp.alt_response(409, description="The member is deactivated.")
+    @blp.alt_response(409, description="The member is deactivated, or already has a password.")
     def post(self, member_id: UUID) -> Any:
-        """A one-time token, shown once, that lets the person set a password at
-        `POST /auth/accept-invitation`. A new invitation voids earlier ones."""
+        """A one-time token, shown once, that lets a member without a password set their
+        first one at `POST /auth/accept-invitation`. A new invitation voids earlier ones.
+
+        A member who already has a password cannot be invited (409): an invitation never
+        replaces a password the member chose, so nobody else can take over the account.
+        """
         issued = use_cases.invite_member(context(), member_id)
         return {"token": issued.token, "expires_at": issued.expires_at}
 

@@ -31,6 +31,11 @@ class SignUp(MethodView):
     @blp.arguments(SignUpSchema)
     @blp.response(201, SignedUpSchema)
     @blp.alt_response(409, description="The slug is taken.")
+    @blp.alt_response(
+        429,
+        description="Too many sign-ups, log-ins and invitation redemptions from your address;"
+        " see `Retry-After`.",
+    )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Sign up: a new organisation, its default ladder and its first admin.
 
