@@ -56,7 +56,9 @@ product-management organisations.
 
 Authenticate with `Authorization: Bearer <token>`: a log-in token from
 `POST /api/v1/auth/token`, or an integration token from `POST /api/v1/api-tokens`.
-Every error has one JSON shape: `{"code", "status", "message", "errors"}`.
+Every error has one JSON shape: `{"code", "status", "message", "errors"}`. A body field
+or a query parameter an operation does not take answers 422 (`errors` names it), so a
+misspelt filter never returns an unfiltered list.
 Lists are paginated with `page` and `page_size` (at most 100); the
 `X-Pagination` header carries the totals.
 

@@ -35,6 +35,7 @@ T = TypeVar("T")
 
 MAX_PAGE = 10_000
 BODY_LOCATIONS = frozenset({"json", "form", "files"})
+PAGINATION_NAMES = frozenset({"page", "page_size"})
 
 
 class Schema(ma.Schema):
@@ -76,6 +77,8 @@ class Access:
     max_body: int | None = None
     shown_once: str | None = None
     takes_body: bool = True
+    #: The query parameters the operation reads; any other answers 422.
+    query_names: frozenset[str] = frozenset()
 
 
 def operation(
@@ -135,12 +138,26 @@ def operation(
         apidoc["manual_doc"] = deepupdate(deepcopy(apidoc.get("manual_doc", {})), doc)
         func._apidoc = apidoc  # type: ignore[attr-defined]
         # ``operation`` comes above ``blp.arguments``, so the body it reads is known here.
-        read = {p.get("in") for p in apidoc.get("arguments", {}).get("parameters", [])}
+        parameters = apidoc.get("arguments", {}).get("parameters", [])
+        read = {p.get("in") for p in parameters}
         takes_body = bool(read & BODY_LOCATIONS) or "application/json" not in access.body_types
-        func.access = replace(access, takes_body=takes_body)  # type: ignore[attr-defined]
+        query_names = {
+            name for p in parameters if p.get("in") == "query" for name in _field_names(p["schema"])
+        }
+        if "pagination" in apidoc:
+            query_names |= PAGINATION_NAMES
+        func.access = replace(  # type: ignore[attr-defined]
+            access, takes_body=takes_body, query_names=frozenset(query_names)
+        )
         return func
 
     return decorator
+
+
+def _field_names(schema: type[ma.Schema] | ma.Schema) -> list[str]:
+    """The names a schema reads its fields by (their ``data_key``, else their name)."""
+    instance = schema() if isinstance(schema, type) else schema
+    return [f.data_key or name for name, f in instance.fields.items() if not f.dump_only]
 
 
 @cache

@@ -87,7 +87,7 @@ def _before_request() -> Response | None:
     if limit is not None:
         _refuse_large_body(limit)
     if access.public:
-        _check_body(access)
+        _check_input(access)
         # Without a key, nothing more: the view opens the unit of work when it needs it.
         return idempotency.before_view(context(), public=True) if idempotency.sent() else None
     ctx = context()
@@ -100,7 +100,7 @@ def _before_request() -> Response | None:
     if access.roles:
         principal.require_role(*access.roles)
     # Who may call comes first: a refused caller learns nothing about the body it sent.
-    _check_body(access)
+    _check_input(access)
     return idempotency.before_view(ctx)
 
 
@@ -136,6 +136,22 @@ def _refuse_large_body(limit: int) -> None:
         request.environ.pop("HTTP_TRANSFER_ENCODING", None)
     if (request.content_length or 0) > limit:
         raise RequestEntityTooLarge(f"The body is over the limit of {limit} bytes.")
+
+
+def _check_input(access: Access) -> None:
+    _check_query(access)
+    _check_body(access)
+
+
+def _check_query(access: Access) -> None:
+    """A query parameter the operation does not read answers 422, as an unknown body
+    field does: a misspelt filter would otherwise return everything, unfiltered."""
+    unknown = sorted(set(request.args) - access.query_names)
+    if unknown:
+        raise Invalid(
+            "Unknown query parameter: " + ", ".join(unknown) + ".",
+            {name: ["Unknown field."] for name in unknown},
+        )
 
 
 def _check_body(access: Access) -> None:
