@@ -2,40 +2,39 @@
 
 - ``Schema`` rejects unknown fields (no mass assignment of ``org_id``,
   ``status``...).
-- ``operation(...)`` gives every view an operationId and its access rule: the
-  token scope it needs and the access roles that may call it. A view without
-  one is refused (deny by default, see ``api.requests``).
-- ETags come from a version column, so ``If-Match`` compares versions.
+- ``Blueprint`` pages at most 100 items and documents request and response forms,
+  ``If-Match`` and ``ETag`` (``api.versions``); ``operation(...)`` is in
+  ``api.operations``.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from copy import deepcopy
-from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import marshmallow as ma
-from flask import g, request
 from flask_smorest import Blueprint as SmorestBlueprint
-from flask_smorest.utils import deepupdate
 from webargs.flaskparser import FlaskParser
 
 from service.api.schema_forms import SchemaForms, sometimes_absent
 from service.api.text import unstorable_fields
+from service.api.versions import (
+    ETAG_HEADER,
+    ETAG_HEADER_DOC,
+    IF_MATCH,
+    IF_MATCH_REQUIRED,
+    if_match_doc,
+)
 from service.application.pagination import Page as Page_
 from service.application.pagination import PageRequest
-from service.domain.access import AccessRole, Scope
 from service.domain.errors import Invalid
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 MAX_PAGE = 10_000
-BODY_LOCATIONS = frozenset({"json", "form", "files"})
-PAGINATION_NAMES = frozenset({"page", "page_size"})
 
 
 class Schema(ma.Schema):
@@ -64,100 +63,6 @@ class ErrorSchema(Schema):
             " body nests them) with its messages."
         ),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """Who may call an operation: ``public``, or a scope and optional roles."""
-
-    public: bool = False
-    scope: Scope | None = None
-    roles: tuple[AccessRole, ...] = ()
-    body_types: tuple[str, ...] = ("application/json",)
-    max_body: int | None = None
-    shown_once: str | None = None
-    takes_body: bool = True
-    #: The query parameters the operation reads; any other answers 422.
-    query_names: frozenset[str] = frozenset()
-
-
-def operation(
-    operation_id: str,
-    *,
-    scope: Scope | None = None,
-    roles: Iterable[AccessRole] = (),
-    public: bool = False,
-    summary: str | None = None,
-    description: str | None = None,
-    body_types: Iterable[str] = ("application/json",),
-    max_body: int | None = None,
-    shown_once: str | None = None,
-) -> Callable[[F], F]:
-    """``shown_once``: the field of the answer that shows a secret once; a replay of
-    the request (``Idempotency-Key``) answers it null, and it is never stored."""
-    if not public and scope is None:
-        raise ValueError(f"{operation_id}: give a scope, or mark it public")
-    access = Access(
-        public=public,
-        scope=scope,
-        roles=tuple(roles),
-        body_types=tuple(body_types),
-        max_body=max_body,
-        shown_once=shown_once,
-    )
-
-    def decorator(func: F) -> F:
-        doc: dict[str, Any] = {"operationId": operation_id}
-        if summary:
-            doc["summary"] = summary
-        # The view's docstring is what a stranger reads about the operation.
-        explained = description or inspect.getdoc(func)
-        if shown_once:
-            explained = (explained or "") + (
-                f"\n\nRetried with the same `Idempotency-Key`, the first answer is replayed"
-                f" with `{shown_once}` null: the secret is shown once, and not kept for"
-                " replays. If that first answer was lost, make another."
-            )
-        if explained:
-            doc["description"] = explained
-        if public:
-            doc["security"] = []
-        else:
-            who = ", ".join(r.value for r in access.roles) or "any member"
-            doc["description"] = (
-                (explained or "") + f"\n\nRequires scope `{scope}`; allowed to: {who}."
-            ).strip()
-            # Component names, not "$ref" dicts: flask-smorest registers its
-            # per-status responses lazily, only when referenced by name.
-            doc["responses"] = {
-                "401": "UNAUTHORIZED",
-                "403": "FORBIDDEN",
-                "429": "TOO_MANY_REQUESTS",
-            }
-        apidoc = deepcopy(getattr(func, "_apidoc", {}))
-        apidoc["manual_doc"] = deepupdate(deepcopy(apidoc.get("manual_doc", {})), doc)
-        func._apidoc = apidoc  # type: ignore[attr-defined]
-        # ``operation`` comes above ``blp.arguments``, so the body it reads is known here.
-        parameters = apidoc.get("arguments", {}).get("parameters", [])
-        read = {p.get("in") for p in parameters}
-        takes_body = bool(read & BODY_LOCATIONS) or "application/json" not in access.body_types
-        query_names = {
-            name for p in parameters if p.get("in") == "query" for name in _field_names(p["schema"])
-        }
-        if "pagination" in apidoc:
-            query_names |= PAGINATION_NAMES
-        func.access = replace(  # type: ignore[attr-defined]
-            access, takes_body=takes_body, query_names=frozenset(query_names)
-        )
-        return func
-
-    return decorator
-
-
-def _field_names(schema: type[ma.Schema] | ma.Schema) -> list[str]:
-    """The names a schema reads its fields by (their ``data_key``, else their name)."""
-    instance = schema() if isinstance(schema, type) else schema
-    return [f.data_key or name for name, f in instance.fields.items() if not f.dump_only]
 
 
 @cache
@@ -271,7 +176,7 @@ class Blueprint(SmorestBlueprint):  # type: ignore[misc]
         if if_match is not None:
             required = bool(if_match["required"])
             name = IF_MATCH_REQUIRED if required else IF_MATCH
-            _register_component(spec.components, "parameter", name, _if_match_doc(required))
+            _register_component(spec.components, "parameter", name, if_match_doc(required))
             doc.setdefault("parameters", []).append(name)
             answers = {412: "PRECONDITION_FAILED"}
             if required:
@@ -296,74 +201,8 @@ def paginated(pagination_parameters: Any, page: Page_[T]) -> list[T]:
     return page.items
 
 
-def etag_for(version: int) -> str:
-    return f'"v{version}"'
-
-
-def set_etag(version: int) -> None:
-    """The response's ETag, written by ``api.requests`` on a successful answer."""
-    g.response_etag = etag_for(version)
-
-
-class Versioned(Protocol):
-    version: int
-
-
-V = TypeVar("V", bound=Versioned)
-
-
-def with_etag(entity: V) -> V:
-    """Answer ``entity`` with the ETag of its version."""
-    set_etag(entity.version)
-    return entity
-
-
-#: What an If-Match that names no version of ours stands for: it matches none.
-NO_VERSION = -1
-
-
-def if_match_version() -> int | None:
-    """The version the client last read, from ``If-Match``; None when absent or ``*``
-    (whether a write needs it is the use case's rule:
-    ``application.concurrency.check_version``). A weak or foreign tag matches no version
-    (If-Match compares strongly), so the write answers 412."""
-    header = request.if_match
-    if header.star_tag or not request.headers.get("If-Match", "").strip():
-        return None
-    for tag in header:  # the strong tags; weak ones never match
-        if tag.startswith("v") and tag[1:].isdigit():
-            return int(tag[1:])
-    return NO_VERSION
-
-
 #: The request and response forms of the project's schemas in the OpenAPI document.
 SCHEMA_FORMS = SchemaForms(Schema)
-
-ETAG_HEADER = "ETag"
-ETAG_HEADER_DOC = {
-    "description": "The version of what the answer shows. Send it back as `If-Match` to "
-    "write it: a write based on an older version is then refused (412).",
-    "schema": {"type": "string"},
-}
-IF_MATCH = "IfMatch"
-IF_MATCH_REQUIRED = "IfMatchRequired"
-
-
-def _if_match_doc(required: bool) -> dict[str, Any]:
-    rule = (
-        "Required: without it (or with `*`, which names no version) the write answers 428."
-        if required
-        else "Optional: without it (or with `*`) the write goes ahead whatever changed since."
-    )
-    return {
-        "name": "If-Match",
-        "in": "header",
-        "required": required,
-        "schema": {"type": "string"},
-        "description": "The `ETag` of the resource as you last read it. When the resource "
-        "changed since (or the value is no ETag of its current version), the write answers "
-        f"412 and changes nothing: read it again. {rule}",
-    }
 
 
 def _with_apidoc(func: F, key: str, value: Any) -> F:

@@ -19,7 +19,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from service.api import idempotency
-from service.api.base import Access
+from service.api.operations import Access
 from service.application import auth, rate_limits
 from service.application.context import Context, Wiring
 from service.domain.errors import Forbidden, Invalid, Unauthenticated

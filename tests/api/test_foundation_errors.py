@@ -16,8 +16,8 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from service.api.base import operation
 from service.api.errors import reason_phrase
+from service.api.operations import operation
 from service.app import create_app
 from tests.support.api import PASSWORD, ApiClient, Org, OrgFactory, expect
 

@@ -25,7 +25,7 @@ import psycopg
 import pytest
 from flask import Flask
 
-from service.api.base import Access
+from service.api.operations import Access
 from service.api.requests import OPEN_BLUEPRINTS
 from service.app import create_app
 from service.domain.access import AccessRole, Scope

@@ -8,7 +8,8 @@ from uuid import UUID
 from flask.views import MethodView
 
 from service.api.api_tokens.schemas import ApiTokenSchema, CreatedApiTokenSchema
-from service.api.base import Blueprint, operation, page_request, paginated
+from service.api.base import Blueprint, page_request, paginated
+from service.api.operations import operation
 from service.api.requests import context
 from service.application import api_tokens as use_cases
 from service.application.api_tokens import MAX_ACTIVE_API_TOKENS

@@ -7,7 +7,8 @@ from typing import Any
 from flask.views import MethodView
 
 from service.api.audit_events.schemas import AuditEventSchema, AuditQuerySchema
-from service.api.base import Blueprint, operation, page_request, paginated
+from service.api.base import Blueprint, page_request, paginated
+from service.api.operations import operation
 from service.api.requests import context
 from service.application.audit import list_audit_events
 from service.application.ports import AuditFilters

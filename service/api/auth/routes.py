@@ -7,7 +7,8 @@ from typing import Any
 from flask.views import MethodView
 
 from service.api.auth.schemas import AcceptInvitationSchema, LogInSchema, TokenSchema
-from service.api.base import Blueprint, operation
+from service.api.base import Blueprint
+from service.api.operations import operation
 from service.api.requests import context
 from service.application import auth as use_cases
 

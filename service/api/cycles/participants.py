@@ -8,20 +8,15 @@ from uuid import UUID
 
 from flask.views import MethodView
 
-from service.api.base import (
-    Blueprint,
-    if_match_version,
-    operation,
-    page_request,
-    paginated,
-    set_etag,
-)
+from service.api.base import Blueprint, page_request, paginated
 from service.api.cycles.schemas import (
     ParticipantCalibrationSchema,
     ParticipantSchema,
     PeerNominationSchema,
 )
+from service.api.operations import operation
 from service.api.requests import context
+from service.api.versions import if_match_version, set_etag
 from service.application import calibration, peer_nominations
 from service.application.calibration import ParticipantView
 from service.domain.access import AccessRole, Scope

@@ -7,21 +7,16 @@ from uuid import UUID
 
 from flask.views import MethodView
 
-from service.api.base import (
-    Blueprint,
-    if_match_version,
-    operation,
-    page_request,
-    paginated,
-    set_etag,
-)
+from service.api.base import Blueprint, page_request, paginated
 from service.api.cycles.schemas import (
     CyclePatchSchema,
     CycleQuerySchema,
     CycleSchema,
     StartCalibrationSchema,
 )
+from service.api.operations import operation
 from service.api.requests import context
+from service.api.versions import if_match_version, set_etag
 from service.application import cycle_transitions as transitions
 from service.application import cycles as use_cases
 from service.application.cycle_access import CycleView

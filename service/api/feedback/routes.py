@@ -6,8 +6,9 @@ from typing import Any
 
 from flask.views import MethodView
 
-from service.api.base import Blueprint, operation, page_request, paginated
+from service.api.base import Blueprint, page_request, paginated
 from service.api.feedback.schemas import FeedbackSchema
+from service.api.operations import operation
 from service.api.requests import context
 from service.application.cycle_ports import RatingRecord
 from service.application.feedback import FeedbackItem, WrittenReview, my_feedback

@@ -8,8 +8,9 @@ import marshmallow as ma
 from flask import request
 from flask.views import MethodView
 
-from service.api.base import Blueprint, Schema, operation
+from service.api.base import Blueprint, Schema
 from service.api.fields import StrictBoolean, StrictInteger
+from service.api.operations import operation
 from service.api.requests import context
 from service.api.schema_forms import sometimes_absent
 from service.application import member_import as use_cases

@@ -7,15 +7,7 @@ from uuid import UUID
 
 from flask.views import MethodView
 
-from service.api.base import (
-    Blueprint,
-    if_match_version,
-    operation,
-    page_request,
-    paginated,
-    set_etag,
-    with_etag,
-)
+from service.api.base import Blueprint, page_request, paginated
 from service.api.members.schemas import (
     InvitationSchema,
     MemberPatchSchema,
@@ -24,7 +16,9 @@ from service.api.members.schemas import (
     ReportSchema,
     ReportsQuerySchema,
 )
+from service.api.operations import operation
 from service.api.requests import context
+from service.api.versions import if_match_version, set_etag, with_etag
 from service.application import members as use_cases
 from service.application import structure
 from service.application.ports import DirectoryEntry, MemberFilters

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask.views import MethodView
 
-from service.api.base import Blueprint, if_match_version, operation, with_etag
+from service.api.base import Blueprint
+from service.api.operations import operation
 from service.api.organisations.schemas import (
     OrganisationPatchSchema,
     OrganisationSchema,
@@ -14,6 +15,7 @@ from service.api.organisations.schemas import (
     SignUpSchema,
 )
 from service.api.requests import context
+from service.api.versions import if_match_version, with_etag
 from service.application import organisations as use_cases
 from service.domain.access import AccessRole, Scope
 

@@ -8,20 +8,15 @@ from uuid import UUID
 
 from flask.views import MethodView
 
-from service.api.base import (
-    Blueprint,
-    if_match_version,
-    operation,
-    page_request,
-    paginated,
-    set_etag,
-)
+from service.api.base import Blueprint, page_request, paginated
+from service.api.operations import operation
 from service.api.product_roles.schemas import (
     ProductRolePatchSchema,
     ProductRoleQuerySchema,
     ProductRoleSchema,
 )
 from service.api.requests import context
+from service.api.versions import if_match_version, set_etag
 from service.application import product_roles as use_cases
 from service.application.product_roles import RoleView
 from service.domain.access import AccessRole, Scope

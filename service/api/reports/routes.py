@@ -8,7 +8,8 @@ from typing import Any
 from flask import Response, request, stream_with_context
 from flask.views import MethodView
 
-from service.api.base import Blueprint, operation
+from service.api.base import Blueprint
+from service.api.operations import operation
 from service.api.reports import formats
 from service.api.reports.schemas import (
     PromotionReadinessSchema,

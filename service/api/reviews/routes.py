@@ -10,13 +10,8 @@ from uuid import UUID
 from flask import Response, current_app
 from flask.views import MethodView
 
-from service.api.base import (
-    Blueprint,
-    if_match_version,
-    operation,
-    page_request,
-    set_etag,
-)
+from service.api.base import Blueprint, page_request
+from service.api.operations import operation
 from service.api.requests import context
 from service.api.reviews.schemas import (
     MyReviewQuerySchema,
@@ -24,6 +19,7 @@ from service.api.reviews.schemas import (
     ReviewQuerySchema,
     ReviewSchema,
 )
+from service.api.versions import if_match_version, set_etag
 from service.application import reviews as use_cases
 from service.application.cycle_ports import ReviewFilters
 from service.application.reviews import ListingRules, ReviewListing, ReviewView

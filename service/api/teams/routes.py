@@ -7,16 +7,11 @@ from uuid import UUID
 
 from flask.views import MethodView
 
-from service.api.base import (
-    Blueprint,
-    if_match_version,
-    operation,
-    page_request,
-    paginated,
-    with_etag,
-)
+from service.api.base import Blueprint, page_request, paginated
+from service.api.operations import operation
 from service.api.requests import context
 from service.api.teams.schemas import TeamPatchSchema, TeamSchema
+from service.api.versions import if_match_version, with_etag
 from service.application import teams as use_cases
 from service.domain.access import AccessRole, Scope
 from service.domain.career import Team

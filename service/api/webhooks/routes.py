@@ -8,15 +8,10 @@ from uuid import UUID
 
 from flask.views import MethodView
 
-from service.api.base import (
-    Blueprint,
-    if_match_version,
-    operation,
-    page_request,
-    paginated,
-    with_etag,
-)
+from service.api.base import Blueprint, page_request, paginated
+from service.api.operations import operation
 from service.api.requests import context
+from service.api.versions import if_match_version, with_etag
 from service.api.webhooks.schemas import (
     DeliveryQuerySchema,
     DeliverySchema,
