@@ -12,9 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from service.application import auth, member_import, members, organisations, product_roles
+from service.application.career_ports import MemberFilters
 from service.application.context import Wiring
 from service.application.pagination import PageRequest
-from service.application.ports import MemberFilters
 from service.bootstrap import ConfigurationError, query_as_owner
 from service.domain.access import AccessRole, Principal
 from service.domain.career import PayBand

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from service.adapters import tables
 from service.adapters.repositories import Repository, paginate
+from service.application.career_ports import RolePosition, StrandedExpectation
 from service.application.pagination import Page, PageRequest
-from service.application.ports import RolePosition, StrandedExpectation
 from service.domain.career import Competency, ProductRole, Team
 
 

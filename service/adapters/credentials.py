@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.adapters.database import run_prepared
 from service.adapters.tenancy import bind, set_tenant
-from service.application.ports import InvitationRecord, LoginRecord
+from service.application.credential_ports import InvitationRecord, LoginRecord
 from service.domain.access import ALL_SCOPES, AccessRole, Principal, Scope
 
 # Resolving the token and setting the tenant share one round trip.

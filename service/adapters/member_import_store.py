@@ -20,7 +20,7 @@ from service.adapters import tables
 from service.adapters.constraints import conflict_from
 from service.adapters.cycle_sql import rowcount
 from service.adapters.repositories import TenantQueries
-from service.application.ports import PersonRecord
+from service.application.career_ports import PersonRecord
 from service.domain.audit import AuditEvent
 from service.domain.career import Team
 

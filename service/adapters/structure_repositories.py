@@ -18,12 +18,8 @@ from service.adapters.repositories import (
     page_of,
     substring_pattern,
 )
+from service.application.career_ports import ChainLink, DirectoryEntry, MemberFilters
 from service.application.pagination import Page, PageRequest
-from service.application.ports import (
-    ChainLink,
-    DirectoryEntry,
-    MemberFilters,
-)
 from service.domain.access import AccessRole
 from service.domain.member import Member, MemberStatus
 

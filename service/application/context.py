@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from service.application.ports import PasswordHasher, UnitOfWork
+from service.application.credential_ports import PasswordHasher
+from service.application.ports import UnitOfWork
 from service.application.rate_limits import RateLimiter
 from service.domain.access import Principal, Scope
 from service.domain.errors import Unauthenticated

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from uuid import UUID
 
-from service.application.ports import RolePosition
+from service.application.career_ports import RolePosition
 from service.domain.career import Team
 
 

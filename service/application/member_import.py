@@ -18,10 +18,10 @@ from typing import Any
 from uuid import UUID
 
 from service.application import audit
+from service.application.career_ports import PersonRecord
 from service.application.context import Context, require_org_admin
 from service.application.import_lookup import RoleAndTeamLookup
 from service.application.people_csv import ImportRejected, PeopleFile, Row, RowError, read
-from service.application.ports import PersonRecord
 from service.domain.access import AccessRole
 from service.domain.audit import AuditEvent
 from service.domain.career import Team, describe_chain, find_reporting_loops, told_from

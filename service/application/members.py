@@ -10,10 +10,10 @@ from uuid import UUID
 
 from service.application import audit, structure
 from service.application.auth import check_password_strength
+from service.application.career_ports import DirectoryEntry, MemberFilters
 from service.application.concurrency import check_version
 from service.application.context import Context, require_org_admin
 from service.application.pagination import Page, PageRequest
-from service.application.ports import DirectoryEntry, MemberFilters
 from service.domain.access import AccessRole, Scope
 from service.domain.credentials import INVITATION_TOKEN_PREFIX, Invitation, hash_secret, new_secret
 from service.domain.errors import Conflict, NotFound

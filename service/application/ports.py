@@ -5,13 +5,25 @@ The adapters implement them over PostgreSQL; the composition root wires them.
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from service.application.career_ports import (
+    Competencies,
+    MemberImports,
+    ProductRoles,
+    ReportingLines,
+    Teams,
+)
+from service.application.credential_ports import (
+    ApiTokens,
+    AuthSessions,
+    Credentials,
+    Invitations,
+)
 from service.application.cycle_ports import (
     CycleLaunch,
     CycleRepository,
@@ -22,37 +34,10 @@ from service.application.cycle_ports import (
 from service.application.pagination import Page, PageRequest
 from service.application.report_ports import ReportQueries
 from service.application.webhook_ports import WebhookHosts, WebhookOutbox, Webhooks
-from service.domain.access import Principal
 from service.domain.audit import AuditEvent
-from service.domain.career import Competency, ProductRole, Team
-from service.domain.credentials import ApiToken, AuthSession, Invitation
 from service.domain.idempotency import IdempotencyRecord
 from service.domain.member import Member
 from service.domain.organisation import Organisation
-
-
-@dataclass(frozen=True, slots=True)
-class LoginRecord:
-    org_id: UUID
-    member_id: UUID
-    password_hash: str | None
-    status: str
-
-
-@dataclass(frozen=True, slots=True)
-class InvitationRecord:
-    org_id: UUID
-    invitation_id: UUID
-    member_id: UUID
-
-
-@dataclass(frozen=True, slots=True)
-class MemberFilters:
-    team_id: UUID | None = None
-    manager_id: UUID | None = None
-    product_role_id: UUID | None = None
-    status: str | None = None
-    q: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,26 +49,6 @@ class AuditFilters:
     until: datetime | None = None
     #: Leave out the events about this member's own reviews, calibration and peers.
     not_about: UUID | None = None
-
-
-class Credentials(Protocol):
-    """The narrow path used before the tenant is known (log-in, tokens, invitations)."""
-
-    def find_login(self, slug: str, email: str) -> LoginRecord | None: ...
-
-    def resolve_token(self, token_hash: str) -> Principal | None:
-        """The principal of a bearer token; binds its organisation as the tenant."""
-        ...
-
-    def find_invitation(self, token_hash: str) -> InvitationRecord | None: ...
-
-    def login_failures(self, identity: str, window_seconds: int) -> tuple[int, int]:
-        """(failures within the window, seconds until the oldest leaves it)."""
-        ...
-
-    def record_login_failure(self, identity: str, window_seconds: int) -> None: ...
-
-    def clear_login_failures(self, identity: str) -> None: ...
 
 
 class Organisations(Protocol):
@@ -111,42 +76,6 @@ class Members(Protocol):
 
     def direct_reports(self, manager_id: UUID) -> list[Member]:
         """The active members whose manager is ``manager_id``, by name."""
-        ...
-
-
-class ApiTokens(Protocol):
-    def add(self, token: ApiToken) -> None: ...
-
-    def get(self, token_id: UUID) -> ApiToken | None: ...
-
-    def list(self, page: PageRequest) -> Page[ApiToken]: ...
-
-    def active_count(self, now: datetime) -> int:
-        """The organisation's tokens neither revoked nor expired at ``now``, counted under
-        a lock held until the transaction ends, so two tokens made at once count each
-        other."""
-        ...
-
-
-class AuthSessions(Protocol):
-    def add(self, session: AuthSession) -> None: ...
-
-    def end_all(self, member_id: UUID) -> int:
-        """End every log-in session of the member at once; how many there were."""
-        ...
-
-
-class Invitations(Protocol):
-    def add(self, invitation: Invitation) -> None: ...
-
-    def get(self, invitation_id: UUID) -> Invitation | None: ...
-
-    def revoke_open(self, member_id: UUID, now: datetime) -> None:
-        """Expire every unused invitation of the member (a new one replaces them)."""
-        ...
-
-    def claim(self, invitation_id: UUID, now: datetime) -> bool:
-        """Mark an open invitation accepted, atomically: of concurrent claims one wins."""
         ...
 
 
@@ -205,163 +134,6 @@ class PublicIdempotencyStore(Protocol):
 
     def release(self, key_digest: str, request_digest: str) -> None:
         """Let go of a claim that has no answer yet, so that a retry runs again."""
-        ...
-
-
-# --- The career framework and the organisation's structure -------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RolePosition:
-    """Where a role sits on the ladder: enough to derive every role's next role."""
-
-    id: UUID
-    name: str
-    track: str
-    level: int
-
-
-@dataclass(frozen=True, slots=True)
-class StrandedExpectation:
-    """An expectation that a proposed rating scale would leave outside it."""
-
-    role_name: str
-    track: str
-    level: int
-    competency_key: str
-    expected_score: int
-
-
-@dataclass(frozen=True, slots=True)
-class DirectoryEntry:
-    """A member as the directory shows them to every member of the organisation."""
-
-    member: Member
-    manager_name: str | None = None
-    team_name: str | None = None
-    product_role_name: str | None = None
-    #: In a subtree: 1 for a direct report, 2 for their reports, and so on.
-    depth: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ChainLink:
-    """One person on the way up a reporting line."""
-
-    id: UUID
-    name: str
-    manager_id: UUID | None
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class PersonRecord:
-    """A member as the bulk import reads and writes them (no ORM object per row)."""
-
-    id: UUID
-    email: str
-    name: str
-    title: str | None
-    access_role: str
-    product_role_id: UUID | None
-    manager_id: UUID | None
-    team_id: UUID | None
-    status: str
-    version: int
-
-
-class Teams(Protocol):
-    def add(self, team: Team) -> None: ...
-
-    def get(self, team_id: UUID) -> Team | None: ...
-
-    def delete(self, team: Team) -> None: ...
-
-    def list(self, page: PageRequest) -> Page[Team]: ...
-
-    def names(self) -> dict[UUID, str]:
-        """Every team's name by id (what a people CSV may name)."""
-        ...
-
-    def member_count(self, team_id: UUID) -> int: ...
-
-
-class Competencies(Protocol):
-    def add(self, competency: Competency) -> None: ...
-
-    def get(self, competency_id: UUID) -> Competency | None: ...
-
-    def list(self, page: PageRequest, retired: bool | None) -> Page[Competency]: ...
-
-    def all(self) -> builtins.list[Competency]: ...
-
-
-class ProductRoles(Protocol):
-    def add(self, role: ProductRole) -> None: ...
-
-    def get(self, role_id: UUID) -> ProductRole | None: ...
-
-    def delete(self, role: ProductRole) -> None: ...
-
-    def list(self, page: PageRequest, track: str | None) -> Page[ProductRole]: ...
-
-    def positions(self) -> builtins.list[RolePosition]:
-        """Every role of the ladder, without expectations (a few dozen rows)."""
-        ...
-
-    def expecting(self, competency_id: UUID) -> builtins.list[ProductRole]: ...
-
-    def holder_count(self, role_id: UUID) -> int: ...
-
-    def stranded(self, low: int, high: int) -> builtins.list[StrandedExpectation]: ...
-
-    def mark_changed(self, role: ProductRole) -> None:
-        """A change to the expectations alone still moves the role's version (ETag)."""
-        ...
-
-
-class ReportingLines(Protocol):
-    def lock(self) -> None:
-        """Serialise reporting-line changes of the organisation until the transaction ends,
-        so that two concurrent changes cannot close a loop between them."""
-        ...
-
-    def manager_chain(self, start_id: UUID, stop_at: UUID | None = None) -> list[ChainLink]:
-        """``start_id`` and their managers up the line (one recursive query), stopping
-        after ``stop_at`` when it is met."""
-        ...
-
-    def oversees(self, viewer_id: UUID, member_id: UUID) -> bool:
-        """``member_id`` reports to ``viewer_id``, directly or not."""
-        ...
-
-    def directory(self, filters: MemberFilters, page: PageRequest) -> Page[DirectoryEntry]: ...
-
-    def entry(self, member_id: UUID) -> DirectoryEntry | None: ...
-
-    def reports(
-        self, root_id: UUID, max_depth: int | None, page: PageRequest
-    ) -> Page[DirectoryEntry]:
-        """Everyone under ``root_id``, with their depth (one recursive query)."""
-        ...
-
-
-class MemberImports(Protocol):
-    def people(self) -> list[PersonRecord]: ...
-
-    def insert_teams(self, teams: list[Team]) -> None: ...
-
-    def insert_people(self, people: list[PersonRecord]) -> None: ...
-
-    def update_people(self, people: list[PersonRecord]) -> int:
-        """Write the new values where the version still matches; the count written."""
-        ...
-
-    def add_audit_events(self, events: list[AuditEvent]) -> None: ...
-
-    def refresh_statistics(self) -> None:
-        """Bring the planner's statistics of people up to date, uncommitted rows
-        included, so the next queries do not plan for the organisation it was."""
         ...
 
 
@@ -457,16 +229,6 @@ class UnitOfWork(Protocol):
         committed (which costs what a rollback costs), so the stamp is kept.
         Anything else is rolled back.
         """
-        ...
-
-
-class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
-
-    def verify(self, password_hash: str, password: str) -> bool: ...
-
-    def dummy_verify(self) -> None:
-        """Spend the time of a verification, so unknown accounts answer as slowly."""
         ...
 
 

@@ -9,11 +9,11 @@ from typing import Any
 from uuid import UUID
 
 from service.application import audit
+from service.application.career_ports import StrandedExpectation
 from service.application.competencies import require_ladder_editor
 from service.application.concurrency import check_version
 from service.application.context import Context
 from service.application.pagination import Page, PageRequest
-from service.application.ports import StrandedExpectation
 from service.domain.access import Scope
 from service.domain.career import (
     Competency,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from service.application.career_ports import DirectoryEntry
 from service.application.context import Context
 from service.application.pagination import Page, PageRequest
-from service.application.ports import DirectoryEntry
 from service.domain.access import Scope
 from service.domain.career import describe_chain, loop_closed_by
 from service.domain.errors import Invalid, NotFound

@@ -21,7 +21,7 @@ from service.api.requests import context
 from service.api.versions import if_match_version, set_etag, with_etag
 from service.application import members as use_cases
 from service.application import structure
-from service.application.ports import DirectoryEntry, MemberFilters
+from service.application.career_ports import DirectoryEntry, MemberFilters
 from service.domain.access import AccessRole, Scope
 from service.domain.member import Member
 
