@@ -24,6 +24,7 @@ from service.application.rate_limits import Quota, RateLimiter
 log = logging.getLogger(__name__)
 
 NAMESPACE = "review-api"
+UNAVAILABLE_WARNING_SECONDS = 60.0
 
 
 class WindowRateLimiter:
@@ -32,13 +33,26 @@ class WindowRateLimiter:
         self._rules: list[RateLimitItem] = parse_many(rules)
         self._storage = storage_from_string(storage_url)
         self._strategy = SlidingWindowCounterRateLimiter(self._storage)
+        self._warned_at: float | None = None
 
     def charge(self, key: str) -> Quota | None:
         try:
-            return self._charge(key)
+            quota = self._charge(key)
         except Exception:  # the store's own errors vary with the backend
-            log.warning("rate limit store unavailable: request not counted", exc_info=True)
+            self._warn_unavailable()
             return None
+        if self._warned_at is not None:
+            log.warning("rate limit store available again: requests are counted")
+            self._warned_at = None
+        return quota
+
+    def _warn_unavailable(self) -> None:
+        """Once a minute at most, with the error: not a traceback per request while the
+        store is down."""
+        now = time.monotonic()
+        if self._warned_at is None or now - self._warned_at >= UNAVAILABLE_WARNING_SECONDS:
+            log.warning("rate limit store unavailable: requests not counted", exc_info=True)
+            self._warned_at = now
 
     def _charge(self, key: str) -> Quota:
         tightest: Quota | None = None

@@ -8,11 +8,12 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from pythonjsonlogger.json import JsonFormatter
 
 from service.app import create_app
+from service.logs import RequestIdFilter
 from tests.support.api import OrgFactory, expect
 
 UNREACHABLE_DB = "postgresql+psycopg://x@127.0.0.1:1/none"
@@ -126,3 +127,25 @@ def test_swagger_ui_is_served_from_the_service_itself(client: FlaskClient) -> No
     assert any(url.endswith(".css") for url in urls)
     assert "http://" not in html
     assert "https://" not in html
+
+
+def test_lines_logged_while_serving_carry_the_request_id(app: Flask) -> None:
+    """A warning or a traceback logged by any module during a request names it."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect()
+    handler.addFilter(RequestIdFilter())
+    watched = logging.getLogger("service.test_request_id")
+    watched.addHandler(handler)
+    try:
+        with app.test_request_context("/api/v1/me"):
+            g.request_id = "trace-me"  # as api.requests sets it first thing
+            watched.warning("store unavailable")
+        watched.warning("outside any request")
+    finally:
+        watched.removeHandler(handler)
+    assert [getattr(r, "request_id", None) for r in records] == ["trace-me", None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
@@ -49,11 +50,17 @@ def test_the_tightest_of_several_windows_is_reported_and_enforced() -> None:
     assert third.limit == 2
 
 
-def test_an_unreachable_store_lets_requests_through_uncounted() -> None:
+def test_an_unreachable_store_lets_requests_through_uncounted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     # Port 1 refuses connections: the quota store is down, the API must stay up.
     limiter = WindowRateLimiter("redis://127.0.0.1:1/0", "1/minute")
-    assert limiter.charge(_key()) is None
-    assert limiter.charge(_key()) is None
+    with caplog.at_level(logging.WARNING, logger="service.adapters.rate_limits"):
+        assert [limiter.charge(_key()) for _ in range(5)] == [None] * 5
+    # One warning while it stays down, not a traceback per request.
+    assert [r.getMessage() for r in caplog.records] == [
+        "rate limit store unavailable: requests not counted"
+    ]
 
 
 def test_limits_can_be_switched_off() -> None:
