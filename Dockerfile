@@ -44,4 +44,4 @@ EXPOSE 8000
 
 # The shell expands WEB_CONCURRENCY (default 2) and `exec` hands PID 1 to
 # gunicorn so it receives SIGTERM from `docker stop` and shuts down gracefully.
-CMD ["sh", "-c", "exec gunicorn --workers ${WEB_CONCURRENCY:-2} --bind 0.0.0.0:8000 'service.app:create_app()'"]
+CMD ["sh", "-c", "exec gunicorn --config=python:service.gunicorn_conf --workers ${WEB_CONCURRENCY:-2} --bind 0.0.0.0:8000 'service.app:create_app()'"]

@@ -105,6 +105,7 @@ class Server:
             sys.executable,
             "-m",
             "gunicorn",
+            "--config=python:service.gunicorn_conf",
             "--worker-class=sync",
             f"--workers={self.workers}",
             f"--bind=127.0.0.1:{self.port}",

@@ -81,6 +81,7 @@ def _gunicorn_command(env: dict[str, str]) -> Sequence[str]:
         sys.executable,
         "-m",
         "gunicorn",
+        "--config=python:service.gunicorn_conf",
         "--workers",
         workers,
         "--bind",

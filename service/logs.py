@@ -22,15 +22,16 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+#: The fields of every line, and their names; gunicorn's own lines use them too
+#: (``service.gunicorn_conf``).
+FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
+
+
 def configure(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(
-        JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        )
-    )
+    handler.setFormatter(JsonFormatter(FORMAT, rename_fields=RENAMED))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -78,6 +78,7 @@ def running_gunicorn(owner_url: str, **extra_env: str) -> Iterator[Server]:
     process = subprocess.Popen(
         [
             str(gunicorn),
+            "--config=python:service.gunicorn_conf",
             "--workers=2",
             "--threads=4",
             "--bind=127.0.0.1:0",  # the kernel picks a free port; gunicorn logs it
