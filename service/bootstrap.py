@@ -43,7 +43,11 @@ def _flag(value: str | None, default: bool) -> bool:
 @dataclass(frozen=True, slots=True)
 class WebhookSettings:
     """``WEBHOOKS_ALLOW_LOOPBACK=true`` lets endpoints be http://127.0.0.1 or localhost:
-    for development and tests only, never where the service shares a network."""
+    for development and tests only, never where the service shares a network.
+    ``WEBHOOKS_CONCURRENCY``: messages one deliverer has on their way at once.
+    ``WEBHOOKS_IN_FLIGHT_PER_ORGANISATION``: of those, across every deliverer, at most
+    this many of one organisation's; keep it below the concurrency, so that one
+    organisation alone never takes every thread of a deliverer."""
 
     allow_loopback: bool = False
     max_attempts: int = 8
@@ -51,6 +55,14 @@ class WebhookSettings:
     timeout_seconds: float = 10.0
     idle_seconds: float = 1.0
     retention_days: float = 30.0
+    concurrency: int = 8
+    in_flight_per_organisation: int = 4
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ConfigurationError("WEBHOOKS_CONCURRENCY must be at least 1")
+        if self.in_flight_per_organisation < 1:
+            raise ConfigurationError("WEBHOOKS_IN_FLIGHT_PER_ORGANISATION must be at least 1")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebhookSettings:
@@ -62,6 +74,8 @@ class WebhookSettings:
             timeout_seconds=float(env.get("WEBHOOKS_TIMEOUT_SECONDS", "10")),
             idle_seconds=float(env.get("WEBHOOKS_IDLE_SECONDS", "1")),
             retention_days=float(env.get("WEBHOOKS_RETENTION_DAYS", "30")),
+            concurrency=int(env.get("WEBHOOKS_CONCURRENCY", "8")),
+            in_flight_per_organisation=int(env.get("WEBHOOKS_IN_FLIGHT_PER_ORGANISATION", "4")),
         )
 
 
@@ -236,11 +250,15 @@ def webhook_deliverer(wiring: Wiring, settings: WebhookSettings) -> Deliverer:
     hosts = ResolvingHosts(allow_loopback=settings.allow_loopback)
     return Deliverer(
         unit_of_work=wiring.unit_of_work,
-        sender=HttpWebhookSender(hosts, timeout_seconds=settings.timeout_seconds),
+        sender=HttpWebhookSender(
+            hosts, timeout_seconds=settings.timeout_seconds, connections=settings.concurrency
+        ),
         schedule=RetrySchedule(
             max_attempts=settings.max_attempts,
             first_delay=timedelta(seconds=settings.first_retry_seconds),
         ),
         idle_seconds=settings.idle_seconds,
         retention=timedelta(days=settings.retention_days),
+        concurrency=settings.concurrency,
+        in_flight_per_organisation=settings.in_flight_per_organisation,
     )

@@ -1,10 +1,12 @@
 """The webhook outbox: events in, deliveries claimed and leased, attempts recorded.
 
-A claim leases the delivery: it moves its next attempt ahead by the lease, in the
-claiming transaction, which the deliverer commits before it sends. The row is locked
-only for that short transaction; the lease keeps other deliverers off it while the
-message is on its way. The attempt is recorded in a second transaction, and only if
-the delivery is still as it was leased.
+A claim (migration 0012's ``webhook_claim_due``) picks an organisation's due delivery,
+taking turns between organisations and keeping each under its cap of leases, and
+locks it; the repository leases it (``leased_until``), in the claiming transaction,
+which the deliverer commits before it sends. The row is locked only for that short
+transaction; the lease keeps other deliverers off it while the message is on its
+way. The attempt is recorded in a second transaction, and only if the delivery is
+still as it was leased; recording gives the lease back.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 
 from service.adapters.repositories import TenantQueries, page_of
 from service.adapters.tenancy import bind, set_tenant
@@ -49,20 +51,23 @@ _ENQUEUE = text(
 # Across organisations, finished rows only (migration 0008): before any tenant is bound.
 _PRUNE = text("SELECT webhook_prune(:before)")
 # Claiming and binding the tenant share one round trip (as resolving a token does).
+# The claim holds the organisation's claim lock (an advisory lock) until the commit,
+# so the lease below is counted by the next claim of the organisation.
 _CLAIM = text(
-    f"SELECT c.org_id, c.delivery_id, {set_tenant('c.org_id::text')} FROM webhook_claim_due() AS c"
+    f"SELECT c.org_id, c.delivery_id, {set_tenant('c.org_id::text')}"
+    " FROM webhook_claim_due(:per_organisation) AS c"
 )
 # The lease, and what sending needs, in one round trip (under row-level security, the
-# claimed delivery's organisation bound).
+# claimed delivery's organisation bound). The delivery stays due when it was due.
 _LEASE = text(
     """
     UPDATE webhook_deliveries d
-    SET next_attempt_at = now() + CAST(:lease AS interval)
+    SET leased_until = now() + CAST(:lease AS interval)
     FROM webhooks w, webhook_events e
     WHERE d.org_id = :org_id AND d.id = :delivery_id
       AND w.org_id = d.org_id AND w.id = d.webhook_id
       AND e.org_id = d.org_id AND e.id = d.event_id
-    RETURNING d.org_id, d.id, d.webhook_id, d.event_id, d.attempts, d.next_attempt_at,
+    RETURNING d.org_id, d.id, d.webhook_id, d.event_id, d.attempts, d.leased_until,
               e.payload, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at
     """
 )
@@ -151,8 +156,8 @@ class WebhookOutboxRepository(TenantQueries):
             )
         return found
 
-    def claim_due(self, lease: timedelta) -> DueDelivery | None:
-        claimed = self.session.execute(_CLAIM).first()
+    def claim_due(self, lease: timedelta, per_organisation: int) -> DueDelivery | None:
+        claimed = self.session.execute(_CLAIM, {"per_organisation": per_organisation}).first()
         if claimed is None:
             return None
         org_id: UUID = claimed.org_id
@@ -171,7 +176,7 @@ class WebhookOutboxRepository(TenantQueries):
             previous_secret_expires_at=row.previous_secret_expires_at,
             payload=_payload(row.payload),
             attempts=row.attempts,
-            leased_until=row.next_attempt_at,
+            leased_until=row.leased_until,
         )
 
     def prune(self, before: datetime) -> int:
@@ -182,7 +187,8 @@ class WebhookOutboxRepository(TenantQueries):
         d = webhook_deliveries.c
         delivered = step.status is DeliveryStatus.DELIVERED
         # Only the lease's holder moves the delivery on: still pending, with the
-        # attempts and the next attempt it was leased with.
+        # attempts and the lease it was claimed with. It gives the lease back (the
+        # time it did so is the organisation's last turn, for the next claims).
         moved_on = self.session.execute(
             update(webhook_deliveries)
             .where(
@@ -190,13 +196,14 @@ class WebhookOutboxRepository(TenantQueries):
                 d.id == due.id,
                 d.status == DeliveryStatus.PENDING.value,
                 d.attempts == due.attempts,
-                d.next_attempt_at == due.leased_until,
+                d.leased_until == due.leased_until,
             )
             .values(
                 status=step.status.value,
                 attempts=attempt.attempt,
                 next_attempt_at=step.next_attempt_at,
                 delivered_at=attempt.attempted_at if delivered else None,
+                leased_until=func.least(d.leased_until, func.now()),
             )
             .returning(d.id)
         ).first()

@@ -148,13 +148,19 @@ class GuardedBackend(httpcore.SyncBackend):
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, hosts: ResolvingHosts, deadline: AttemptDeadline | None = None) -> None:
+    def __init__(
+        self,
+        hosts: ResolvingHosts,
+        deadline: AttemptDeadline | None = None,
+        *,
+        connections: int = 10,
+    ) -> None:
         super().__init__(trust_env=False)
         # httpx builds its pool without a way to pass a network backend: replace it.
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=10,
-            max_keepalive_connections=5,
+            max_connections=connections,
+            max_keepalive_connections=min(5, connections),
             network_backend=GuardedBackend(hosts, deadline),
         )
 
@@ -175,12 +181,18 @@ def signed_headers(message: OutgoingMessage, now: datetime) -> dict[str, str]:
 
 
 class HttpWebhookSender:
-    def __init__(self, hosts: ResolvingHosts, *, timeout_seconds: float) -> None:
+    """Safe to share between threads: httpx's client is, and each thread's attempt has
+    a deadline of its own. Up to ``connections`` sends at once (ten at least) never
+    wait for a connection of the pool."""
+
+    def __init__(
+        self, hosts: ResolvingHosts, *, timeout_seconds: float, connections: int = 10
+    ) -> None:
         self.hosts = hosts
         self.timeout_seconds = timeout_seconds
         self.deadline = AttemptDeadline()
         self.client = httpx.Client(
-            transport=GuardedTransport(hosts, self.deadline),
+            transport=GuardedTransport(hosts, self.deadline, connections=max(10, connections)),
             timeout=httpx.Timeout(timeout_seconds),
             follow_redirects=False,
             trust_env=False,

@@ -1,4 +1,4 @@
-"""The webhook tables (migration 0007), on the same ``metadata`` as ``tables``.
+"""The webhook tables (migrations 0007 and 0012), on the same ``metadata`` as ``tables``.
 
 An endpoint (``webhooks``), the outbox: one row per event (``webhook_events``) and
 one per event and subscribed endpoint (``webhook_deliveries``), and the log of
@@ -75,8 +75,12 @@ webhook_deliveries = Table(
     Column("event_id", UUID(as_uuid=True), nullable=False),
     Column("status", String(16), nullable=False, server_default=text("'pending'")),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
+    # When the delivery falls due (its first attempt, or a retry): the retry schedule.
     Column("next_attempt_at", DateTime(timezone=True)),
     Column("delivered_at", DateTime(timezone=True)),
+    # Until when a deliverer holds it (migration 0012); in the past, it is free again:
+    # given back when the attempt was recorded, or run out.
+    Column("leased_until", DateTime(timezone=True)),
     _created_at(),
     PrimaryKeyConstraint("org_id", "id"),
     ForeignKeyConstraint(
@@ -93,11 +97,20 @@ webhook_deliveries = Table(
     Index(
         "ix_webhook_deliveries_org_id_webhook_id_created_at", "org_id", "webhook_id", "created_at"
     ),
-    # The deliverers' claim, across organisations: only what is still to send.
+    # The deliverers' claim (migration 0012): the organisations with something still
+    # to send, and each one's earliest due delivery.
     Index(
-        "ix_webhook_deliveries_next_attempt_at",
+        "ix_webhook_deliveries_pending_org_id_next_attempt_at",
+        "org_id",
         "next_attempt_at",
         postgresql_where=text("status = 'pending'"),
+    ),
+    # Each organisation's unexpired leases (its cap) and its last lease (its turn).
+    Index(
+        "ix_webhook_deliveries_org_id_leased_until",
+        "org_id",
+        "leased_until",
+        postgresql_where=text("leased_until IS NOT NULL"),
     ),
     # The retention prune (migration 0008): finished deliveries by age.
     Index(

@@ -1,13 +1,20 @@
 """Delivering the outbox: claim a due delivery, send it signed, record the attempt.
 
 No transaction stays open while a message is on its way. The claim (``SKIP LOCKED``,
-so deliverers running side by side each take another delivery) leases the delivery:
-it moves its next attempt past the longest a send may take, and commits at once. The
-message is sent outside any transaction, and the attempt recorded in a second one,
-only if the delivery is still as leased. A deliverer that dies mid-attempt leaves the
-delivery pending, to be claimed again when the lease runs out: at least once, never
-lost. One whose send outlasted its lease (resolving the host, say) records nothing if
-another deliverer has claimed the delivery since: that deliverer's attempt counts.
+so deliverers running side by side each take another delivery) leases the delivery
+until past the longest a send may take, and commits at once. The message is sent
+outside any transaction, and the attempt recorded in a second one, only if the
+delivery is still as leased. A deliverer that dies mid-attempt leaves the delivery
+pending, to be claimed again when the lease runs out: at least once, never lost. One
+whose send outlasted its lease (resolving the host, say) records nothing if another
+deliverer has claimed the delivery since: that deliverer's attempt counts.
+
+A deliverer has up to ``concurrency`` messages on their way at once, each sent and
+recorded on a thread of its own, so one endpoint that times out does not idle it.
+Claims are made one at a time by the thread that runs the deliverer, only when a
+thread is free. They take turns between organisations, and no organisation holds more
+than ``in_flight_per_organisation`` leases across all deliverers: one organisation's
+backlog, or its endpoints that time out, cannot hold up another's deliveries.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -64,6 +72,16 @@ class Deliverer:
     #: Added to the sender's longest attempt to make a claim's lease: resolving the
     #: host, and recording the attempt, take time too.
     lease_margin: timedelta = timedelta(minutes=1)
+    #: Messages on their way at once, each on a thread of its own.
+    concurrency: int = 1
+    #: Leases one organisation may hold at once, across every deliverer.
+    in_flight_per_organisation: int = 4
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.in_flight_per_organisation < 1:
+            raise ValueError("in_flight_per_organisation must be at least 1")
 
     @property
     def lease(self) -> timedelta:
@@ -71,31 +89,41 @@ class Deliverer:
         return self.sender.longest_attempt + self.lease_margin
 
     def deliver_next(self) -> bool:
-        """Attempt the next due delivery, if any; False when none is due."""
+        """Attempt the next due delivery, if any, in this thread; False when none is
+        due that this deliverer may take."""
         due = self._claim()
         if due is None:
             return False
-        started = self.clock()
-        result = self.sender.send(message_of(due, started), started)
-        attempt = DeliveryAttempt(
-            attempt=due.attempts + 1,
-            attempted_at=started,
-            status_code=result.status_code,
-            error=result.error,
-            duration_ms=result.duration_ms,
-        )
-        step = self.schedule.after_attempt(
-            attempt.attempt, result.succeeded, self.clock(), self.spread()
-        )
-        recorded = self._record(due, attempt, step)
-        facts = {
-            "org_id": str(due.org_id),
-            "delivery_id": str(due.id),
-            "attempt": attempt.attempt,
-            "status_code": result.status_code,
-            "error": result.error,
-            "outcome": step.status.value,
-        }
+        self._attempt(due)
+        return True
+
+    def _attempt(self, due: DueDelivery) -> None:
+        """Send the claimed delivery and record the attempt; never raises: an attempt
+        that could not be recorded is made again once its lease runs out."""
+        facts: dict[str, object] = {"org_id": str(due.org_id), "delivery_id": str(due.id)}
+        try:
+            started = self.clock()
+            result = self.sender.send(message_of(due, started), started)
+            attempt = DeliveryAttempt(
+                attempt=due.attempts + 1,
+                attempted_at=started,
+                status_code=result.status_code,
+                error=result.error,
+                duration_ms=result.duration_ms,
+            )
+            step = self.schedule.after_attempt(
+                attempt.attempt, result.succeeded, self.clock(), self.spread()
+            )
+            facts |= {
+                "attempt": attempt.attempt,
+                "status_code": result.status_code,
+                "error": result.error,
+                "outcome": step.status.value,
+            }
+            recorded = self._record(due, attempt, step)
+        except Exception:  # the database away, say: the lease runs out, it is sent again
+            log.exception("webhook attempt not recorded; it is made again later", extra=facts)
+            return
         if recorded:
             log.info("webhook attempt", extra=facts)
         else:
@@ -104,13 +132,12 @@ class Deliverer:
                 "after the lease ran out",
                 extra=facts,
             )
-        return True
 
     def _claim(self) -> DueDelivery | None:
         """The next due delivery, leased in a transaction of its own (committed)."""
         uow = self.unit_of_work()
         try:
-            due = uow.webhook_outbox.claim_due(self.lease)
+            due = uow.webhook_outbox.claim_due(self.lease, self.in_flight_per_organisation)
             if due is not None:
                 uow.commit()
             return due
@@ -128,10 +155,32 @@ class Deliverer:
             uow.close()
 
     def deliver_due(self, stop: threading.Event | None = None) -> int:
-        """Everything due now (retries fall due later), unless stopped; the count."""
+        """Everything due now (retries fall due later), up to ``concurrency`` messages
+        at once, unless stopped; the count of attempts. It returns once nothing more may
+        be claimed and every attempt it made is over (a stop lets those finish too).
+
+        A claim that finds nothing (the organisations with something due are at their
+        cap, held by this deliverer or others) is made again when one of this
+        deliverer's attempts ends, or after ``idle_seconds``, while any is on its way.
+        """
+        stopping = stop or threading.Event()
         count = 0
-        while (stop is None or not stop.is_set()) and self.deliver_next():
-            count += 1
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook-send") as sends:
+            in_flight: set[Future[None]] = set()
+            while not stopping.is_set():
+                if len(in_flight) >= self.concurrency:
+                    in_flight = wait(in_flight, return_when=FIRST_COMPLETED).not_done
+                    continue
+                due = self._claim()
+                if due is None:
+                    if not in_flight:
+                        break
+                    in_flight = wait(
+                        in_flight, timeout=self.idle_seconds, return_when=FIRST_COMPLETED
+                    ).not_done
+                    continue
+                in_flight.add(sends.submit(self._attempt, due))
+                count += 1
         return count
 
     def prune(self) -> int:

@@ -102,17 +102,20 @@ class WebhookOutbox(Protocol):
         self, webhook_id: UUID, status: str | None, page: PageRequest
     ) -> Page[DeliveryRecord]: ...
 
-    def claim_due(self, lease: timedelta) -> DueDelivery | None:
-        """The next due delivery of any organisation (others skip it while this
-        transaction holds it), its organisation bound as the tenant, and leased: its
-        next attempt moved ``lease`` ahead, so that once this transaction commits, no
-        deliverer claims it again before the lease runs out."""
+    def claim_due(self, lease: timedelta, per_organisation: int) -> DueDelivery | None:
+        """A due delivery of the organisation whose turn it is (the fewest deliveries
+        on their way, then the longest since its last, then the earliest due), never
+        of one that holds ``per_organisation`` unexpired leases already; others skip
+        it while this transaction holds it. Its organisation is bound as the tenant,
+        and it is leased for ``lease``, so that once this transaction commits, no
+        deliverer claims it again before the lease runs out. None when nothing is due
+        that this claim may take."""
         ...
 
     def record_attempt(self, due: DueDelivery, attempt: DeliveryAttempt, step: NextStep) -> bool:
-        """The attempt and the delivery's next step, with ``due``'s organisation bound;
-        nothing (False) when the lease was lost: the delivery is no longer as it was
-        claimed (deleted, or claimed again after the lease ran out)."""
+        """The attempt and the delivery's next step, with ``due``'s organisation bound,
+        giving the lease back; nothing (False) when the lease was lost: the delivery is
+        no longer as it was claimed (deleted, or claimed again after the lease ran out)."""
         ...
 
     def prune(self, before: datetime) -> int:

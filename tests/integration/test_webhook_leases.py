@@ -49,16 +49,16 @@ def test_a_delivery_in_flight_is_leased_not_locked(
         thread, counts = _in_background(deliverer)
         assert rx.arrived.wait(30)
         # The receiver holds the request: the delivery's row is free, leased ahead by
-        # the sender's longest attempt and a margin.
+        # the sender's longest attempt and a margin; it is still due when it was due.
         with owner.transaction():
             row = owner.execute(
-                "SELECT status, attempts, next_attempt_at - now() FROM webhook_deliveries"
-                " WHERE webhook_id = %s FOR UPDATE NOWAIT",
+                "SELECT status, attempts, leased_until - now(), next_attempt_at <= now()"
+                " FROM webhook_deliveries WHERE webhook_id = %s FOR UPDATE NOWAIT",
                 (hook["id"],),
             ).fetchone()
         assert row is not None
-        status, attempts, lease_left = row
-        assert (status, attempts) == ("pending", 0)
+        status, attempts, lease_left, due = row
+        assert (status, attempts, due) == ("pending", 0, True)
         lease = deliverer.lease
         assert lease - timedelta(seconds=10) < lease_left <= lease
         # Removing the endpoint does not wait for the message to be answered.

@@ -68,7 +68,7 @@ def test_a_claimed_delivery_is_skipped_by_concurrent_claims(dev_org: Org, owner_
     ):
         for connection in (first, second):
             connection.execute(f"SET ROLE {REQUEST_ROLE}")
-            cursor = connection.execute("SELECT * FROM webhook_claim_due()")
+            cursor = connection.execute("SELECT * FROM webhook_claim_due(4)")
             assert [c.name for c in cursor.description or []] == ["org_id", "delivery_id"]
             claims.append(cursor.fetchone())
             # Without a tenant the request role still sees no delivery itself.

@@ -15,26 +15,10 @@ from service.application.webhook_ports import (
     SendResult,
 )
 from service.domain.webhook_retries import DeliveryStatus, NextStep
-from service.domain.webhooks import new_signing_secret
+from tests.support.webhooks import due_delivery
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 ORG = uuid.uuid4()
-
-
-def _due() -> DueDelivery:
-    return DueDelivery(
-        org_id=ORG,
-        id=uuid.uuid4(),
-        webhook_id=uuid.uuid4(),
-        event_id=uuid.uuid4(),
-        url="https://hooks.example.com/in",
-        secret=new_signing_secret(),
-        previous_secret=None,
-        previous_secret_expires_at=None,
-        payload={"type": "member.deactivated", "timestamp": NOW.isoformat(), "data": {}},
-        attempts=2,
-        leased_until=NOW + timedelta(seconds=70),
-    )
 
 
 class Journal:
@@ -52,7 +36,7 @@ class RecordingOutbox:
     def __init__(self, journal: Journal, unit: int) -> None:
         self.journal, self.unit = journal, unit
 
-    def claim_due(self, lease: timedelta) -> DueDelivery | None:
+    def claim_due(self, lease: timedelta, per_organisation: int) -> DueDelivery | None:
         self.journal.entries.append(("claim", self.unit, lease))
         due, self.journal.due = self.journal.due, None
         return due
@@ -109,7 +93,7 @@ def _deliverer(journal: Journal, sender: RecordingSender) -> Deliverer:
 
 
 def test_the_claim_commits_before_sending_and_the_attempt_is_recorded_apart() -> None:
-    due = _due()
+    due = due_delivery(NOW, org_id=ORG, attempts=2)
     journal = Journal(due)
     sender = RecordingSender(journal)
     assert _deliverer(journal, sender).deliver_next() is True
@@ -132,7 +116,7 @@ def test_the_claim_commits_before_sending_and_the_attempt_is_recorded_apart() ->
 
 
 def test_a_failed_attempt_is_recorded_with_its_retry() -> None:
-    journal = Journal(_due())
+    journal = Journal(due_delivery(NOW, org_id=ORG, attempts=2))
     _deliverer(journal, RecordingSender(journal, status_code=None)).deliver_next()
     ((_, attempt, step),) = journal.recorded
     assert (attempt.attempt, attempt.error) == (3, "timeout")
@@ -150,7 +134,7 @@ def test_nothing_due_opens_one_unit_of_work_and_sends_nothing() -> None:
 
 
 def test_an_attempt_whose_lease_was_lost_counts_as_done_and_the_loop_goes_on() -> None:
-    journal = Journal(_due(), lease_kept=False)
+    journal = Journal(due_delivery(NOW, org_id=ORG, attempts=2), lease_kept=False)
     sender = RecordingSender(journal)
     assert _deliverer(journal, sender).deliver_due() == 1
     assert [e[0] for e in journal.entries].count("record") == 1

@@ -23,7 +23,7 @@ class FakeOutbox:
         self.prunes.append(before)
         return 0
 
-    def claim_due(self, lease: timedelta) -> None:
+    def claim_due(self, lease: timedelta, per_organisation: int) -> None:
         self.claims += 1
         if self.fail_next_claim:
             self.fail_next_claim = False
