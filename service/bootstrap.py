@@ -6,8 +6,10 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from alembic.script import ScriptDirectory
 from limits.errors import ConfigurationError as LimitsConfigurationError
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import sessionmaker
@@ -227,11 +229,15 @@ def wire(settings: Settings) -> Wired:
         bind=engine, class_=TenantSession, expire_on_commit=False, autoflush=False
     )
 
+    expected = schema_heads()
+
     def readiness() -> bool:
+        """The database answers, and its schema is at the revision of this code: an API
+        deployed ahead of (or behind) its migrations is not ready."""
         try:
             with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            return True
+                found = connection.execute(text("SELECT version_num FROM alembic_version"))
+                return expected is None or {row[0] for row in found} == expected
         except Exception:  # any failure means "not ready"
             return False
 
@@ -243,6 +249,17 @@ def wire(settings: Settings) -> Wired:
         rate_limiter=settings.rate_limits.limiter(),
     )
     return Wired(wiring, engine, readiness)
+
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def schema_heads() -> frozenset[str] | None:
+    """The revision(s) the migrations beside this code end at; None where they are not
+    shipped with it (then readiness asks only that the schema is migrated at all)."""
+    if not (MIGRATIONS / "versions").is_dir():
+        return None
+    return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
 
 
 def webhook_deliverer(wiring: Wiring, settings: WebhookSettings) -> Deliverer:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import atexit
 import os
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -99,3 +102,25 @@ def wait_for_a_lock_wait(watcher: psycopg.Connection, what: str = "the request")
             return
         time.sleep(0.05)
     pytest.fail(f"{what} never waited for the lock")
+
+
+@contextmanager
+def scratch_database(revision: str = "head") -> Iterator[str]:
+    """The owner's URL of a database of its own, migrated to ``revision`` and dropped
+    afterwards: for tests that move the schema, or must see no other test's rows."""
+    from alembic import command
+
+    from service.cli import alembic_config
+
+    maintenance = resolve_test_database_url()
+    name = f"review_scratch_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(conninfo(maintenance), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(maintenance).set(database=name).render_as_string(hide_password=False)
+    try:
+        if revision != "base":
+            command.upgrade(alembic_config(url), revision)
+        yield url
+    finally:
+        with psycopg.connect(conninfo(maintenance), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
