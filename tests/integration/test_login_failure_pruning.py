@@ -8,17 +8,15 @@ tests/api/test_login_abuse.py.)
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 from alembic import command
-from sqlalchemy.engine import make_url
 
 from service.cli import alembic_config
 from tests.integration.conftest import REQUEST_ROLE
-from tests.support.database import conninfo, resolve_test_database_url
+from tests.support.database import conninfo, scratch_database
 
 RECORD = "auth_record_login_failure(text, integer)"
 #: Migration 0001's body of the function, to the character.
@@ -32,17 +30,8 @@ BODY_OF_0001 = """
 
 @pytest.fixture(scope="module")
 def own_database() -> Iterator[str]:
-    maintenance = resolve_test_database_url()
-    name = f"review_migration_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(conninfo(maintenance), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(maintenance).set(database=name).render_as_string(hide_password=False)
-    try:
-        command.upgrade(alembic_config(url), "head")
+    with scratch_database() as url:
         yield url
-    finally:
-        with psycopg.connect(conninfo(maintenance), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _function(url: str) -> tuple[str, bool, bool, bool]:

@@ -21,17 +21,15 @@ from typing import Any
 
 import psycopg
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from service.adapters.webhook_sender import HttpWebhookSender, ResolvingHosts
 from service.application.webhook_delivery import Deliverer
 from service.application.webhook_ports import DueDelivery
 from service.bootstrap import WebhookSettings, webhook_deliverer
-from service.cli import alembic_config
 from service.domain.webhooks import new_signing_secret
 from tests.support.api import Org, expect
 from tests.support.apps import running_app
-from tests.support.database import conninfo, resolve_test_database_url
+from tests.support.database import scratch_database
 
 WEBHOOKS = "/api/v1/webhooks"
 #: A public address, written as an IP so that no DNS is needed; never called in tests.
@@ -190,24 +188,10 @@ def deactivate_someone(org: Org) -> str:
     return person.id
 
 
-@contextmanager
-def outbox_of_its_own(revision: str = "head") -> Iterator[str]:
-    """The owner's URL of a new database migrated to ``revision``, dropped afterwards:
-    for tests that need every organisation's outbox to themselves (a claim looks across
-    organisations, and the session's database holds what other tests left)."""
-    from alembic import command
-
-    maintenance = resolve_test_database_url()
-    name = f"review_outbox_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(conninfo(maintenance), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(maintenance).set(database=name).render_as_string(hide_password=False)
-    try:
-        command.upgrade(alembic_config(url), revision)
-        yield url
-    finally:
-        with psycopg.connect(conninfo(maintenance), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+#: A database of its own, for tests that need every organisation's outbox to themselves
+#: (a claim looks across organisations, and the session's database holds what other
+#: tests left).
+outbox_of_its_own = scratch_database
 
 
 @dataclass(frozen=True)
