@@ -36,6 +36,37 @@ class ConfigurationError(RuntimeError):
     pass
 
 
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole-number setting; a ``ConfigurationError`` that names it otherwise."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {text!r}") from None
+
+
+def _decimal(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, not {text!r}") from None
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
+    return level
+
+
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -71,13 +102,13 @@ class WebhookSettings:
         env = os.environ if env is None else env
         return cls(
             allow_loopback=_flag(env.get("WEBHOOKS_ALLOW_LOOPBACK"), False),
-            max_attempts=int(env.get("WEBHOOKS_MAX_ATTEMPTS", "8")),
-            first_retry_seconds=float(env.get("WEBHOOKS_FIRST_RETRY_SECONDS", "30")),
-            timeout_seconds=float(env.get("WEBHOOKS_TIMEOUT_SECONDS", "10")),
-            idle_seconds=float(env.get("WEBHOOKS_IDLE_SECONDS", "1")),
-            retention_days=float(env.get("WEBHOOKS_RETENTION_DAYS", "30")),
-            concurrency=int(env.get("WEBHOOKS_CONCURRENCY", "8")),
-            in_flight_per_organisation=int(env.get("WEBHOOKS_IN_FLIGHT_PER_ORGANISATION", "4")),
+            max_attempts=_whole(env, "WEBHOOKS_MAX_ATTEMPTS", 8),
+            first_retry_seconds=_decimal(env, "WEBHOOKS_FIRST_RETRY_SECONDS", 30),
+            timeout_seconds=_decimal(env, "WEBHOOKS_TIMEOUT_SECONDS", 10),
+            idle_seconds=_decimal(env, "WEBHOOKS_IDLE_SECONDS", 1),
+            retention_days=_decimal(env, "WEBHOOKS_RETENTION_DAYS", 30),
+            concurrency=_whole(env, "WEBHOOKS_CONCURRENCY", 8),
+            in_flight_per_organisation=_whole(env, "WEBHOOKS_IN_FLIGHT_PER_ORGANISATION", 4),
         )
 
 
@@ -169,21 +200,25 @@ class Settings:
         owner_url = env.get("DATABASE_URL")
         if not app_url and not owner_url:
             raise ConfigurationError("Set DATABASE_URL (or APP_DATABASE_URL) to a PostgreSQL URL.")
+        url = normalise_url(app_url or owner_url or "")
+        if not url.startswith("postgresql+psycopg://"):
+            which = "APP_DATABASE_URL" if app_url else "DATABASE_URL"
+            raise ConfigurationError(f"{which} must be a PostgreSQL URL (postgresql://...).")
         role = env.get("APP_DB_ROLE", "review_app")
         return cls(
-            database_url=normalise_url(app_url or owner_url or ""),
+            database_url=url,
             # With one owner URL, serve as the request role all the same.
             set_role=None if app_url else role,
             policies=Policies(
                 signup_enabled=_flag(env.get("SIGNUP_ENABLED"), True),
-                session_ttl=timedelta(seconds=int(env.get("SESSION_TTL_SECONDS", "43200"))),
-                invitation_ttl=timedelta(days=int(env.get("INVITATION_TTL_DAYS", "7"))),
-                login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "10")),
-                login_window=timedelta(seconds=int(env.get("LOGIN_WINDOW_SECONDS", "900"))),
+                session_ttl=timedelta(seconds=_whole(env, "SESSION_TTL_SECONDS", 43200)),
+                invitation_ttl=timedelta(days=_whole(env, "INVITATION_TTL_DAYS", 7)),
+                login_max_failures=_whole(env, "LOGIN_MAX_FAILURES", 10),
+                login_window=timedelta(seconds=_whole(env, "LOGIN_WINDOW_SECONDS", 900)),
             ),
             fast_password_hashing=_flag(env.get("FAST_PASSWORD_HASHING"), False),
-            pool_size=int(env.get("DB_POOL_SIZE", "5")),
-            log_level=env.get("LOG_LEVEL", "INFO"),
+            pool_size=_whole(env, "DB_POOL_SIZE", 5),
+            log_level=_log_level(env.get("LOG_LEVEL", "INFO")),
             webhooks=WebhookSettings.from_env(env),
             rate_limits=RateLimitSettings.from_env(env),
             trusted_proxies=trusted_proxies(env.get("TRUSTED_PROXIES")),
