@@ -264,15 +264,17 @@ def wire(settings: Settings) -> Wired:
         bind=engine, class_=TenantSession, expire_on_commit=False, autoflush=False
     )
 
-    expected = schema_heads()
+    revisions = schema_revisions()
 
     def readiness() -> bool:
-        """The database answers, and its schema is at the revision of this code: an API
-        deployed ahead of (or behind) its migrations is not ready."""
+        """The database answers, and its schema is at least at the revision of this
+        code: an API deployed ahead of its migrations is not ready. A schema already
+        past it (a revision this code does not know) is: replicas of the release before
+        keep serving while the next one's migrations run."""
         try:
             with engine.connect() as connection:
                 found = connection.execute(text("SELECT version_num FROM alembic_version"))
-                return expected is None or {row[0] for row in found} == expected
+                return revisions is None or revisions.reached({row[0] for row in found})
         except Exception:  # any failure means "not ready"
             return False
 
@@ -289,12 +291,27 @@ def wire(settings: Settings) -> Wired:
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def schema_heads() -> frozenset[str] | None:
-    """The revision(s) the migrations beside this code end at; None where they are not
-    shipped with it (then readiness asks only that the schema is migrated at all)."""
+@dataclass(frozen=True, slots=True)
+class SchemaRevisions:
+    """The migrations shipped beside this code: where they end, and every revision."""
+
+    heads: frozenset[str]
+    known: frozenset[str]
+
+    def reached(self, current: set[str]) -> bool:
+        """The schema is at this code's head, or past it (at a revision it does not
+        know, from a later release); not behind it, nor unmigrated."""
+        return current == self.heads or (bool(current) and not current & self.known)
+
+
+def schema_revisions() -> SchemaRevisions | None:
+    """None where the migrations are not shipped with the code (then readiness asks
+    only that the database answers)."""
     if not (MIGRATIONS / "versions").is_dir():
         return None
-    return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    known = frozenset(script.revision for script in scripts.walk_revisions())
+    return SchemaRevisions(frozenset(scripts.get_heads()), known)
 
 
 def webhook_deliverer(wiring: Wiring, settings: WebhookSettings) -> Deliverer:

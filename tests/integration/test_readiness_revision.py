@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from alembic import command
 
-from service.bootstrap import schema_heads
+from service.bootstrap import SchemaRevisions, schema_revisions
 from service.cli import alembic_config
 from tests.support.api import expect
 from tests.support.apps import running_app
@@ -14,8 +14,7 @@ from tests.support.database import scratch_database
 
 
 def test_ready_waits_for_the_migrations_of_this_code() -> None:
-    heads = schema_heads()
-    assert heads is not None
+    assert schema_revisions() is not None
     with scratch_database("0012") as url, running_app(url) as app:
         client = app.test_client()
         behind = expect(client.get("/ready"), 503)
@@ -28,3 +27,12 @@ def test_ready_waits_for_the_migrations_of_this_code() -> None:
 def test_a_database_never_migrated_is_not_ready() -> None:
     with scratch_database("base") as url, running_app(url) as app:
         expect(app.test_client().get("/ready"), 503)
+
+
+def test_a_schema_past_this_code_is_ready_for_it() -> None:
+    """During a release, the migrations of the next version run while this one serves."""
+    revisions = SchemaRevisions(frozenset({"0013"}), frozenset({"0012", "0013"}))
+    assert revisions.reached({"0013"})
+    assert revisions.reached({"0014_next_release"})
+    assert not revisions.reached({"0012"})
+    assert not revisions.reached(set())
