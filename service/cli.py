@@ -176,7 +176,7 @@ webhooks = AppGroup("webhooks", help="Webhook deliveries.")
 def deliver_webhooks(once: bool) -> None:
     """Send due webhook deliveries, retrying failures with backoff; several may run.
 
-    Without --once it runs until SIGINT or SIGTERM, finishing the attempt in flight.
+    Without --once it runs until SIGINT or SIGTERM, finishing the sends in flight.
     """
     from service.bootstrap import webhook_deliverer
 

@@ -24,7 +24,7 @@ from service.adapters.embedded_postgres import EmbeddedPostgres, start_embedded_
 
 DATA_DIR = Path(".data") / "postgres"
 GUNICORN_STOP_TIMEOUT = 35.0  # gunicorn's graceful timeout is 30 s
-DELIVERER_STOP_TIMEOUT = 15.0  # it finishes the attempt in flight (10 s at most)
+DELIVERER_STOP_TIMEOUT = 15.0  # it finishes its sends in flight, side by side (10 s at most)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 

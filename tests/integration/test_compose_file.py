@@ -240,3 +240,56 @@ def test_api_workers_share_their_request_quotas_in_redis(services: dict[str, Any
     env = services["api"]["environment"]
     assert env["RATE_LIMIT_STORAGE_URL"].startswith("redis://redis:")
     assert "healthcheck" in services["redis"]
+
+
+# --- settings passed through from the environment or .env ---------------------------------
+
+
+def _passed_through(service: dict[str, Any], name: str) -> str:
+    """The default of ``NAME: ${NAME:-default}`` (fails unless the value has that form)."""
+    value = str(service["environment"][name])
+    match = re.fullmatch(r"\$\{(\w+):-([^}]*)\}", value)
+    assert match, f"{name} should be ${{{name}:-default}}, not {value!r}"
+    assert match.group(1) == name
+    return match.group(2)
+
+
+def test_api_takes_its_quota_and_proxy_settings_with_the_codes_defaults(
+    services: dict[str, Any],
+) -> None:
+    from service.bootstrap import RateLimitSettings, trusted_proxies
+
+    api = services["api"]
+    defaults = RateLimitSettings()
+    assert _passed_through(api, "RATE_LIMIT_PER_TOKEN") == defaults.per_token
+    assert _passed_through(api, "RATE_LIMIT_PER_ADDRESS") == defaults.per_address
+    assert int(_passed_through(api, "TRUSTED_PROXIES")) == trusted_proxies(None)
+
+
+def test_webhooks_takes_its_concurrency_settings_with_the_codes_defaults(
+    services: dict[str, Any],
+) -> None:
+    from service.bootstrap import WebhookSettings
+
+    webhooks = services["webhooks"]
+    defaults = WebhookSettings()
+    assert int(_passed_through(webhooks, "WEBHOOKS_CONCURRENCY")) == defaults.concurrency
+    assert (
+        int(_passed_through(webhooks, "WEBHOOKS_IN_FLIGHT_PER_ORGANISATION"))
+        == defaults.in_flight_per_organisation
+    )
+
+
+def test_webhooks_stop_grace_period_covers_the_sends_in_flight(
+    services: dict[str, Any],
+) -> None:
+    """On SIGTERM the deliverer finishes its sends, side by side, each bounded by
+    WEBHOOKS_TIMEOUT_SECONDS (not passed through, so the code's default), then records
+    them: the grace period must leave room for that."""
+    from service.bootstrap import WebhookSettings
+
+    webhooks = services["webhooks"]
+    assert "WEBHOOKS_TIMEOUT_SECONDS" not in webhooks["environment"]
+    grace = re.fullmatch(r"(\d+)s", str(webhooks["stop_grace_period"]))
+    assert grace, webhooks["stop_grace_period"]
+    assert int(grace.group(1)) >= WebhookSettings().timeout_seconds + 5
