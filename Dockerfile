@@ -38,7 +38,8 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY . /app
 
-USER app:app
+# Numeric, so that an orchestrator (Kubernetes runAsNonRoot) can tell it is not root.
+USER 10001:10001
 
 EXPOSE 8000
 
