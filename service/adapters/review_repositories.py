@@ -11,18 +11,19 @@ import builtins
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from service.adapters import review_list, tables
 from service.adapters.reporting_lines import reports_to
 from service.adapters.repositories import Repository
 from service.application.cycle_ports import (
+    HandedOver,
     ListedReviews,
     ReviewContext,
     ReviewFilters,
 )
 from service.application.pagination import PageRequest
-from service.domain.cycle import ReviewType
+from service.domain.cycle import CycleState, ReviewType
 from service.domain.member import MemberStatus
 from service.domain.review import Review, ReviewStatus
 from service.domain.review_visibility import Viewer
@@ -30,6 +31,27 @@ from service.domain.review_visibility import Viewer
 _r = tables.reviews.c
 _c = tables.review_cycles.c
 _rr = tables.review_ratings.c
+
+
+#: The manager reviews a departed manager had still to write, to each reviewee's manager
+#: now; the version moves on, so an ETag read before answers 412.
+_HAND_OVER = text(
+    f"""
+UPDATE reviews r
+SET reviewer_id = m.manager_id, version = r.version + 1, updated_at = now()
+FROM members m, review_cycles c
+WHERE r.org_id = :org AND r.reviewer_id = :gone
+  AND r.type = '{ReviewType.MANAGER.value}' AND r.status <> '{ReviewStatus.SUBMITTED.value}'
+  AND c.org_id = r.org_id AND c.id = r.cycle_id AND c.state = '{CycleState.ACTIVE.value}'
+  AND m.org_id = r.org_id AND m.id = r.reviewee_id
+  AND m.manager_id IS NOT NULL AND m.manager_id <> :gone
+  AND NOT EXISTS (
+      SELECT 1 FROM reviews x
+      WHERE x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.reviewee_id = r.reviewee_id
+        AND x.reviewer_id = m.manager_id AND x.type = r.type)
+RETURNING r.id, r.cycle_id, r.reviewee_id, r.reviewer_id
+"""
+)
 
 
 class SqlReviewRepository(Repository[Review]):
@@ -78,6 +100,10 @@ class SqlReviewRepository(Repository[Review]):
             )
         )
         return {row[0] for row in rows}
+
+    def hand_over_manager_reviews(self, from_reviewer: UUID) -> builtins.list[HandedOver]:
+        rows = self.session.execute(_HAND_OVER, {"org": self.org_id, "gone": from_reviewer}).all()
+        return [HandedOver(*row) for row in rows]
 
     def active_members(self, member_ids: Sequence[UUID]) -> set[UUID]:
         if not member_ids:

@@ -268,6 +268,16 @@ class CycleLaunch(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class HandedOver:
+    """A manager review given to another reviewer."""
+
+    review_id: UUID
+    cycle_id: UUID
+    reviewee_id: UUID
+    reviewer_id: UUID
+
+
 class ReviewRepository(Protocol):
     def add(self, review: Review) -> None: ...
 
@@ -286,6 +296,12 @@ class ReviewRepository(Protocol):
         ...
 
     def active_members(self, member_ids: Sequence[UUID]) -> set[UUID]: ...
+
+    def hand_over_manager_reviews(self, from_reviewer: UUID) -> builtins.list[HandedOver]:
+        """Give the unsubmitted manager reviews that ``from_reviewer`` writes in active
+        cycles to each reviewee's current manager (one statement); those whose reviewee
+        has no manager now, or whose manager writes one already, stay."""
+        ...
 
 
 class FeedbackQueries(Protocol):

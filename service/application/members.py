@@ -173,8 +173,31 @@ def deactivate_member(ctx: Context, member_id: UUID, expected_version: int | Non
         after=audit.snapshot(member),
     )
     _move_reports_up(ctx, member)
+    _hand_over_manager_reviews(ctx, member)
     ctx.uow.commit()
     return member
+
+
+def _hand_over_manager_reviews(ctx: Context, member: Member) -> None:
+    """The manager reviews a departed manager had still to write in active cycles go to
+    each reviewee's manager now (PRODUCT.md: whoever has direct reports writes their
+    manager review), with any draft in them; each hand-over audited. The cycle's
+    snapshot of who managed whom stays as it was."""
+    ctx.uow.flush()  # the reports' new managers, above, are what the hand-over reads
+    for handed in ctx.uow.reviews.hand_over_manager_reviews(member.id):
+        audit.record(
+            ctx,
+            entity_type="review",
+            entity_id=handed.review_id,
+            action="reassigned",
+            before={"reviewer_id": str(member.id)},
+            after={
+                "reviewer_id": str(handed.reviewer_id),
+                "cycle_id": str(handed.cycle_id),
+                "reviewee_id": str(handed.reviewee_id),
+                "reason": "manager_deactivated",
+            },
+        )
 
 
 def _move_reports_up(ctx: Context, member: Member) -> None:
