@@ -241,6 +241,7 @@ def _about(member_id: UUID) -> ColumnElement[bool]:
     c, me = tables.audit_events.c, str(member_id)
     named = or_(
         c.after["reviewee_id"].astext == me,
+        c.before["reviewee_id"].astext == me,
         c.after["member_id"].astext == me,
         c.before["member_id"].astext == me,
     )

@@ -21,6 +21,7 @@ from service.application.cycle_ports import (
     ListedReviews,
     ReviewContext,
     ReviewFilters,
+    Withdrawn,
 )
 from service.application.pagination import PageRequest
 from service.domain.cycle import CycleState, ReviewType
@@ -50,6 +51,17 @@ WHERE r.org_id = :org AND r.reviewer_id = :gone
       WHERE x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.reviewee_id = r.reviewee_id
         AND x.reviewer_id = m.manager_id AND x.type = r.type)
 RETURNING r.id, r.cycle_id, r.reviewee_id, r.reviewer_id
+"""
+)
+
+#: What nobody will write, or nobody will be reviewed by, once a member has left.
+_WITHDRAW = text(
+    f"""
+DELETE FROM reviews r USING review_cycles c
+WHERE r.org_id = :org AND (r.reviewer_id = :gone OR r.reviewee_id = :gone)
+  AND r.status <> '{ReviewStatus.SUBMITTED.value}'
+  AND c.org_id = r.org_id AND c.id = r.cycle_id AND c.state = '{CycleState.ACTIVE.value}'
+RETURNING r.id, r.cycle_id, r.reviewee_id, r.reviewer_id, r.type, r.status
 """
 )
 
@@ -104,6 +116,10 @@ class SqlReviewRepository(Repository[Review]):
     def hand_over_manager_reviews(self, from_reviewer: UUID) -> builtins.list[HandedOver]:
         rows = self.session.execute(_HAND_OVER, {"org": self.org_id, "gone": from_reviewer}).all()
         return [HandedOver(*row) for row in rows]
+
+    def withdraw_open_reviews(self, member_id: UUID) -> builtins.list[Withdrawn]:
+        rows = self.session.execute(_WITHDRAW, {"org": self.org_id, "gone": member_id}).all()
+        return [Withdrawn(*row) for row in rows]
 
     def active_members(self, member_ids: Sequence[UUID]) -> set[UUID]:
         if not member_ids:

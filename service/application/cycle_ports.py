@@ -278,6 +278,18 @@ class HandedOver:
     reviewer_id: UUID
 
 
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    """An unsubmitted review taken out of an active cycle."""
+
+    review_id: UUID
+    cycle_id: UUID
+    reviewee_id: UUID
+    reviewer_id: UUID
+    type: str
+    status: str
+
+
 class ReviewRepository(Protocol):
     def add(self, review: Review) -> None: ...
 
@@ -301,6 +313,11 @@ class ReviewRepository(Protocol):
         """Give the unsubmitted manager reviews that ``from_reviewer`` writes in active
         cycles to each reviewee's current manager (one statement); those whose reviewee
         has no manager now, or whose manager writes one already, stay."""
+        ...
+
+    def withdraw_open_reviews(self, member_id: UUID) -> builtins.list[Withdrawn]:
+        """Delete the unsubmitted reviews of active cycles that ``member_id`` writes or is
+        the subject of (one statement); submitted ones stay."""
         ...
 
 

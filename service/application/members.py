@@ -174,8 +174,30 @@ def deactivate_member(ctx: Context, member_id: UUID, expected_version: int | Non
     )
     _move_reports_up(ctx, member)
     _hand_over_manager_reviews(ctx, member)
+    _withdraw_open_reviews(ctx, member)
     ctx.uow.commit()
     return member
+
+
+def _withdraw_open_reviews(ctx: Context, member: Member) -> None:
+    """In active cycles, what a departed member had still to write, and what was still to
+    be written about them, is withdrawn (each audited): nobody can finish it, and it
+    would hold completion below 1 and calibration behind ``force`` for ever. Submitted
+    reviews stay, and so does the member's place among the participants."""
+    for gone in ctx.uow.reviews.withdraw_open_reviews(member.id):
+        audit.record(
+            ctx,
+            entity_type="review",
+            entity_id=gone.review_id,
+            action="withdrawn",
+            before={
+                "status": gone.status,
+                "type": gone.type,
+                "cycle_id": str(gone.cycle_id),
+                "reviewee_id": str(gone.reviewee_id),
+            },
+            after={"reason": "member_deactivated"},
+        )
 
 
 def _hand_over_manager_reviews(ctx: Context, member: Member) -> None:

@@ -69,6 +69,9 @@ def nominate_peers(
             "The reviewee does not take part in this cycle.",
             {"reviewee_id": ["Not a participant of this cycle."]},
         )
+    reviewee = ctx.uow.members.get(reviewee_id)
+    if reviewee is None or not reviewee.is_active:
+        raise Conflict("The reviewee has left the organisation: nobody reviews them now.")
     if not _may_nominate(ctx, cycle, participant, caller.member_id):
         raise Forbidden(
             "Only the reviewee's manager (or the reviewee, if allowed) nominates peers."

@@ -19,9 +19,13 @@ from tests.support.cycles import (
 )
 
 
-def _handed_over(org: Org) -> list[dict[str, Any]]:
+def _events(org: Org, action: str) -> list[dict[str, Any]]:
     events = audit_events(org, entity_type="review")
-    return [e for e in events if e["action"] == "reassigned"]
+    return [e for e in events if e["action"] == action]
+
+
+def _handed_over(org: Org) -> list[dict[str, Any]]:
+    return _events(org, "reassigned")
 
 
 def test_a_departed_managers_open_manager_reviews_go_to_the_next_manager(
@@ -41,7 +45,8 @@ def test_a_departed_managers_open_manager_reviews_go_to_the_next_manager(
     expect(org.admin.api.post(f"/api/v1/members/{team.manager.id}/deactivate"), 200)
 
     mine = {r["reviewee_id"]: r for r in my_reviews(team.head.api, cid) if r["type"] == "manager"}
-    assert set(mine) == {team.manager.id, drafted.id, untouched.id}  # the head's own, and two
+    # The two open ones; the head's own review of the departed manager is withdrawn.
+    assert set(mine) == {drafted.id, untouched.id}
     taken_over = mine[drafted.id]
     assert taken_over["status"] == "in_progress"
     assert {r["comment"] for r in taken_over["ratings"]} == {"Half done"}  # the draft goes too
@@ -63,12 +68,47 @@ def test_a_departed_managers_open_manager_reviews_go_to_the_next_manager(
     assert {r["member_id"]: r["manager_id"] for r in rows}[drafted.id] == team.manager.id
 
 
-def test_without_a_manager_above_the_reviews_stay_with_the_departed(orgs: OrgFactory) -> None:
+def test_what_a_departed_member_had_left_to_write_or_receive_is_withdrawn(
+    orgs: OrgFactory,
+) -> None:
+    org = orgs.create()
+    team = build_team(org, pms=2)
+    cid = launched_cycle(org.admin.api)["id"]
+    leaver, stayer = team.pms
+    nominate = {"reviewee_id": stayer.id, "reviewer_ids": [leaver.id]}
+    expect(org.admin.api.post(f"{CYCLES}/{cid}/peer-nominations", json=nominate), 201)
+    own = review_of(leaver.api, cid, "self", leaver.id)
+    write_review(leaver.api, own["id"], scores(team.ladder, 4))  # submitted: stays
+    expect(org.admin.api.post(f"/api/v1/members/{leaver.id}/deactivate"), 200)
+
+    def reviews(**query: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = expect(
+            org.admin.api.get("/api/v1/reviews", query_string={"cycle_id": cid, **query}), 200
+        )
+        return found
+
+    about = reviews(reviewee_id=leaver.id)
+    assert [(r["type"], r["status"]) for r in about] == [("self", "submitted")]
+    assert reviews(reviewer_id=leaver.id) == about  # the peer and upward reviews are gone
+    assert {e["before"]["type"] for e in _events(org, "withdrawn")} == {"manager", "peer", "upward"}
+    rows = expect(org.admin.api.get(f"{CYCLES}/{cid}/participants?page_size=100"), 200)
+    progress = {r["member_id"]: r["progress"] for r in rows}
+    assert progress[leaver.id] == {"assigned": 1, "submitted": 1}
+    again = {"reviewee_id": leaver.id, "reviewer_ids": [stayer.id]}
+    expect(org.admin.api.post(f"{CYCLES}/{cid}/peer-nominations", json=again), 409)
+
+
+def test_without_a_manager_above_their_manager_reviews_are_withdrawn(orgs: OrgFactory) -> None:
     org = orgs.create()
     team = build_team(org, pms=1)
     cid = launched_cycle(org.admin.api)["id"]
     expect(org.admin.api.post(f"/api/v1/members/{team.head.id}/deactivate"), 200)
     query = {"cycle_id": cid, "reviewee_id": team.manager.id, "type": "manager"}
-    (review,) = expect(org.admin.api.get("/api/v1/reviews", query_string=query), 200)
-    assert review["reviewer_id"] == team.head.id
+    assert expect(org.admin.api.get("/api/v1/reviews", query_string=query), 200) == []
     assert _handed_over(org) == []
+    # The head's manager review of the manager, their self review, the upward one of them.
+    assert sorted(e["before"]["type"] for e in _events(org, "withdrawn")) == [
+        "manager",
+        "self",
+        "upward",
+    ]

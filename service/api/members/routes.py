@@ -154,10 +154,16 @@ class Deactivate(MethodView):
     @blp.answers_with_etag
     def post(self, member_id: UUID) -> Member:
         """Their log-in and API tokens stop working on the very next request; the
-        member and their reviews are kept. Their active direct reports move to their
-        nearest active manager up the line (to no manager when there is none), each
+        member and their submitted reviews are kept. Their active direct reports move to
+        their nearest active manager up the line (to no manager when there is none), each
         move in the audit log with `reason: manager_deactivated`; cycles already
-        launched keep the reporting lines they snapshotted."""
+        launched keep the reporting lines they snapshotted.
+
+        In active cycles, the manager reviews they had still to write go, drafts
+        included, to each reviewee's manager now (`reassigned` in the audit log); the
+        other reviews they had still to write, and those still to be written about
+        them, are withdrawn (`withdrawn`), so completion and calibration do not wait
+        for them."""
         return with_etag(use_cases.deactivate_member(context(), member_id, if_match_version()))
 
 
