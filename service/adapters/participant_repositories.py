@@ -63,12 +63,16 @@ class SqlParticipantRepository(TenantQueries):
                 tree = subtree(org, selection.within, "selection_scope")
                 in_scope = _m.id.in_(select(tree.c.id))
             rows = self.session.execute(
-                select(_m.id, _m.status, in_scope.label("in_scope")).where(
+                select(_m.id, _m.status, _m.product_role_id, in_scope.label("in_scope")).where(
                     _m.org_id == org, _m.id.in_(list(selection.member_ids))
                 )
             )
             members = {
-                row.id: ChosenMember(row.status == MemberStatus.ACTIVE, bool(row.in_scope))
+                row.id: ChosenMember(
+                    row.status == MemberStatus.ACTIVE,
+                    bool(row.in_scope),
+                    has_role=row.product_role_id is not None,
+                )
                 for row in rows
             }
         return SelectionFacts(teams, members)

@@ -45,7 +45,8 @@ def list_participants(ctx: Context, cycle_id: UUID, page: PageRequest) -> Page[P
     caller = ctx.caller
     caller.require_scope(Scope.READ)
     cycle = visible_cycle(ctx, cycle_id)
-    results = runs_cycles(caller) and cycle.state is not CycleState.DRAFT
+    # A draft has no results yet, a cancelled cycle none any more (nor reports).
+    results = runs_cycles(caller) and cycle.state not in (CycleState.DRAFT, CycleState.CANCELLED)
     scope = ParticipantScope(caller.member_id, everyone=caller.is_admin)
     found = ctx.uow.participants.list(cycle, scope, page, results=results)
     order = [c.competency_id for c in ctx.uow.cycles.competencies(cycle.id)] if results else []

@@ -66,6 +66,8 @@ class ChosenMember:
     active: bool
     #: Within the selection's ``within`` subtree (always, without one).
     in_scope: bool
+    #: Has a rung of the ladder, which results and readiness are measured against.
+    has_role: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,7 +76,8 @@ def _choose_participants(ctx: Context, caller: Principal, cycle: ReviewCycle) ->
 
 
 def _selection_problems(selection: Selection, facts: SelectionFacts) -> dict[str, list[str]]:
-    """Field errors: teams unknown; members unknown, deactivated or outside the subtree."""
+    """Field errors: teams unknown; members unknown, deactivated, outside the subtree or
+    without a product role."""
     errors: dict[str, list[str]] = {}
     teams = [f"No such team: {i}." for i in selection.team_ids or () if i not in facts.teams]
     if teams:
@@ -90,6 +91,9 @@ def _selection_problems(selection: Selection, facts: SelectionFacts) -> dict[str
             members.append(f"Deactivated: {member_id}.")
         elif not chosen.in_scope:
             members.append(f"Not in your reporting subtree: {member_id}.")
+        elif not chosen.has_role:
+            # Results and readiness are measured against a rung: give them one first.
+            members.append(f"Has no product role: {member_id}.")
     if members:
         errors["member_ids"] = members
     return errors

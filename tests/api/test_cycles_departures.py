@@ -112,3 +112,15 @@ def test_without_a_manager_above_their_manager_reviews_are_withdrawn(orgs: OrgFa
         "self",
         "upward",
     ]
+
+
+def test_a_cancelled_cycle_shows_no_results(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    team = build_team(org, pms=1)
+    cid = launched_cycle(org.admin.api)["id"]
+    review = review_of(team.manager.api, cid, "manager", team.pms[0].id)
+    write_review(team.manager.api, review["id"], scores(team.ladder, 4))
+    expect(org.admin.api.post(f"{CYCLES}/{cid}/cancel"), 200)
+    rows = expect(org.admin.api.get(f"{CYCLES}/{cid}/participants?page_size=100"), 200)
+    assert rows
+    assert all("final_ratings" not in r for r in rows)

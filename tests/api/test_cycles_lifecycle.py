@@ -250,6 +250,10 @@ def test_participants_by_team_by_member_and_within_a_subtree(orgs: OrgFactory) -
     assert mine["participant_count"] == 3  # the manager and two PMs under this head
     outside = head.post(CYCLES, json=cycle_body(member_ids=[other.pms[0].id]))
     assert "member_ids" in expect(outside, 422)["errors"]
+    # Results are measured against a rung: a chosen member without one is refused.
+    unranked = org.add_member(manager_id=team.manager.id)
+    refused = expect(admin.post(CYCLES, json=cycle_body(member_ids=[unranked.id])), 422)
+    assert refused["errors"]["member_ids"] == [f"Has no product role: {unranked.id}."]
     listed = expect(head.get(f"{CYCLES}/{mine['id']}/participants?page_size=100"), 200)
     assert {p["member_id"] for p in listed} == {team.manager.id, *(p.id for p in team.pms)}
     expect(team.pms[0].api.post(CYCLES, json=cycle_body()), 403)
