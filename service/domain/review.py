@@ -98,6 +98,9 @@ def _url_problem(url: str) -> str | None:
         or any(ch.isspace() or not ch.isprintable() for ch in url)
     ):
         return "Use an absolute http or https URL."
+    if "@" in parts.netloc:
+        # user:password@host: a credential the reviewee would be shown with the link.
+        return "Leave out any user name or password (user:password@host)."
     return None
 
 

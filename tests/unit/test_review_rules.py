@@ -94,6 +94,7 @@ def test_accepted_evidence_is_always_an_absolute_http_or_https_url(url: str) -> 
         parts = urlsplit(url)
         assert parts.scheme.lower() in {"http", "https"}
         assert parts.netloc
+        assert "@" not in parts.netloc
 
 
 def test_evidence_limits() -> None:
@@ -101,6 +102,9 @@ def test_evidence_limits() -> None:
     assert evidence_problems([{"title": "PRD", "url": "https://x.example/" + "a" * 2048}])
     assert evidence_problems([{"title": "", "url": "https://docs.example"}])
     assert evidence_problems([{"title": "x", "url": "https://d.example"}] * 11)
+    # A credential in the link would be shown to the reviewee with it.
+    for url in ("https://user:pass@docs.example/prd", "https://user@docs.example/"):
+        assert evidence_problems([{"title": "PRD", "url": url}])
 
 
 def test_nominations() -> None:
