@@ -13,7 +13,8 @@ from service.application import audit
 from service.application.concurrency import check_version
 from service.application.context import Context
 from service.application.cycle_access import CycleView, cycle_view, managed_cycle
-from service.domain.access import Scope
+from service.application.cycle_ports import Selection
+from service.domain.access import AccessRole, Scope
 from service.domain.cycle import CycleState, ReviewCycle, Snapshot
 from service.domain.errors import Conflict, NotFound
 
@@ -47,6 +48,7 @@ def launch_cycle(ctx: Context, cycle_id: UUID, expected_version: int | None) -> 
         raise NotFound("Organisation")
     before = cycle.state
     cycle.launch(ctx.now(), Snapshot.of_settings(organisation.settings))
+    _choose_at_launch(ctx, cycle)
     # A refusal raises: the unit of work rolls back whatever this transaction did.
     if ctx.uow.cycle_launch.competency_count() == 0:
         raise Conflict("The organisation has no competency to review; add one before launching.")
@@ -68,6 +70,19 @@ def launch_cycle(ctx: Context, cycle_id: UUID, expected_version: int | None) -> 
     )
     ctx.uow.commit()
     return cycle_view(ctx, cycle, counts.participants)
+
+
+def _choose_at_launch(ctx: Context, cycle: ReviewCycle) -> None:
+    """Teams, and "every eligible member", are read as the cycle launches, not as its
+    draft was written: people hired, moved or given a role since then take part. Chosen
+    members stay as chosen. A head of product's cycle stays within their subtree."""
+    if cycle.member_ids is not None:
+        return
+    within = cycle.created_by
+    creator = ctx.uow.members.get(within) if within is not None else None
+    if creator is not None and creator.access_role is AccessRole.ADMIN:
+        within = None
+    ctx.uow.participants.select(cycle, Selection(cycle.team_ids, None, within))
 
 
 def start_calibration(

@@ -336,3 +336,26 @@ def test_launch_without_a_current_competency_is_refused_and_changes_nothing(
     assert "competency" in refused["message"]
     assert expect(admin.get(f"{CYCLES}/{cid}"), 200)["state"] == "draft"
     assert expect(admin.get(f"/api/v1/reviews?cycle_id={cid}"), 200) == []
+
+
+def test_teams_and_everyone_eligible_are_read_at_launch(orgs: OrgFactory) -> None:
+    """A draft written weeks ahead takes part as the organisation is on launch day."""
+    org = orgs.create()
+    team = build_team(org, pms=2)
+    admin = org.admin.api
+    squad = expect(admin.post("/api/v1/teams", json={"name": "Squad"}), 201)
+    leaving, staying = team.pms
+    for person in (leaving, staying):
+        expect(admin.patch(f"/api/v1/members/{person.id}", json={"team_id": squad["id"]}), 200)
+    by_team = new_cycle(admin, team_ids=[squad["id"]])
+    everyone = new_cycle(admin, name="Everyone")
+    assert by_team["participant_count"] == 2
+    role = team.ladder.roles[2]["id"]
+    hired = org.add_member(product_role_id=role, team_id=squad["id"], manager_id=team.manager.id)
+    expect(admin.patch(f"/api/v1/members/{leaving.id}", json={"team_id": None}), 200)
+
+    expect(admin.post(f"{CYCLES}/{by_team['id']}/launch"), 200)
+    rows = expect(admin.get(f"{CYCLES}/{by_team['id']}/participants?page_size=100"), 200)
+    assert {r["member_id"] for r in rows} == {staying.id, hired.id}
+    launched = expect(admin.post(f"{CYCLES}/{everyone['id']}/launch"), 200)
+    assert launched["participant_count"] == everyone["participant_count"] + 1

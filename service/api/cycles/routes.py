@@ -105,10 +105,12 @@ class Cycles(MethodView):
     @blp.answers_with_etag
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Participants: `team_ids` (active members with a product role in those teams),
-        `member_ids` (exactly those active members), or neither (every active member with a
-        product role). A head of product chooses only within their reporting subtree.
-        Participants are resolved now and whenever a draft's `team_ids` or `member_ids` is
-        sent again; launching snapshots their role and manager."""
+        `member_ids` (exactly those active members, each with a product role), or neither
+        (every active member with a product role). A head of product chooses only within
+        their reporting subtree. The draft's participants are resolved now and whenever
+        its `team_ids` or `member_ids` is sent again (`participant_count` previews them);
+        teams and "everyone" are read again at launch, so people hired, moved or given a
+        role since take part. Launching snapshots each participant's role and manager."""
         view = use_cases.create_cycle(context(), use_cases.NewCycle(**body))
         return _with_etag(view)
 
