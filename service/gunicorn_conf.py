@@ -2,7 +2,8 @@
 tests' and the benchmarks' servers (``--config=python:service.gunicorn_conf``).
 
 - gunicorn's own lines (start, workers booting or timing out, tracebacks) are JSON
-  like the service's, one object per line, so a log pipeline reads one format.
+  like the service's, one object per line, so a log pipeline reads one format; it
+  writes no access line of its own (the service's request line is that).
 - No control socket (gunicorn 27): every gunicorn on a host would share one path in
   the user's home, which the image's user cannot write.
 """
@@ -11,9 +12,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from gunicorn.glogging import Logger
+
 from service.logs import FORMAT, RENAMED
 
 control_socket_disable = True
+
+
+class ServiceLogger(Logger):  # type: ignore[misc]
+    """No access line from gunicorn: the service logs every request itself, with its
+    request id (``service.requests``), and a second line per request would cost a
+    formatted record each (gunicorn turns it on whenever logging is configured)."""
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        return None
+
+
+logger_class = ServiceLogger
 
 _JSON_LINES = {"level": "INFO", "handlers": ["json"], "propagate": False}
 logconfig_dict: dict[str, Any] = {
@@ -35,5 +50,5 @@ logconfig_dict: dict[str, Any] = {
     },
     # gunicorn merges this over its defaults, whose root logger names a handler of theirs.
     "root": {"level": "INFO", "handlers": ["json"]},
-    "loggers": {"gunicorn.error": _JSON_LINES, "gunicorn.access": _JSON_LINES},
+    "loggers": {"gunicorn.error": _JSON_LINES},
 }

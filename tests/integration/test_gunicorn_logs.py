@@ -15,4 +15,7 @@ def test_every_line_gunicorn_writes_is_a_json_object(owner_url: str) -> None:
     assert any("Listening at: " in line for line in lines)
     records = [json.loads(line) for line in lines if line.strip()]
     assert all(isinstance(r, dict) and {"time", "level", "message"} <= set(r) for r in records)
-    assert {"gunicorn.error", "service.requests"} <= {r.get("logger") for r in records}
+    loggers = [r.get("logger") for r in records]
+    assert {"gunicorn.error", "service.requests"} <= set(loggers)
+    # One line per request, the service's: gunicorn writes no access line of its own.
+    assert "gunicorn.access" not in loggers
