@@ -56,6 +56,8 @@ class Shape:
     #: A non-admin who may see their subtree's reviews (not when only their own are
     #: asked for: a PM's ``/me/reviews``).
     oversight: bool
+    #: Leave out the reviews of cancelled cycles: nobody has to write them any more.
+    open_cycles_only: bool = False
 
 
 @cache
@@ -86,6 +88,11 @@ def _visible(shape: Shape) -> str:
     if shape.hide_anonymous:
         anonymous = ", ".join(f"'{t.value}'" for t in sorted(ANONYMOUS_TYPES))
         conditions.append(f"r.type NOT IN ({anonymous})")
+    if shape.open_cycles_only:
+        conditions.append(
+            f"""r.cycle_id <> ALL(ARRAY(SELECT c.id FROM review_cycles c
+                WHERE c.org_id = %(org)s AND c.state = '{CycleState.CANCELLED.value}'))"""
+        )
     blind = _own(shape, f" AND status <> {SUBMITTED}")
     if shape.admin:  # Admins see the rest, under the same blindness.
         others = f"{blind}\n            AND (r.status = {SUBMITTED} OR {_own(shape)})"
@@ -149,6 +156,7 @@ def list_reviews(
         filters=frozenset(given),
         hide_anonymous=not viewer.is_admin and "reviewer_id" in given and not only_mine,
         oversight=not viewer.is_admin and not only_mine,
+        open_cycles_only=filters.open_cycles_only,
     )
     params: dict[str, Any] = {
         "org": org,

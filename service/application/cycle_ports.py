@@ -113,6 +113,8 @@ class ReviewFilters:
     reviewer_id: UUID | None = None
     type: ReviewType | None = None
     status: ReviewStatus | None = None
+    #: Not the reviews of cancelled cycles (a to-do list: nobody writes those any more).
+    open_cycles_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,8 +129,10 @@ def listing_rules(viewer: Viewer) -> ListingRules:
 def list_my_reviews(
     ctx: Context, cycle_id: UUID | None, status: ReviewStatus | None, page: PageRequest
 ) -> ReviewListing:
-    """The reviews the caller writes."""
-    filters = ReviewFilters(cycle_id=cycle_id, reviewer_id=ctx.caller.member_id, status=status)
+    """The reviews the caller writes, but for those of cancelled cycles."""
+    filters = ReviewFilters(
+        cycle_id=cycle_id, reviewer_id=ctx.caller.member_id, status=status, open_cycles_only=True
+    )
     return list_reviews(ctx, filters, page)
 
 

@@ -124,3 +124,18 @@ def test_a_cancelled_cycle_shows_no_results(orgs: OrgFactory) -> None:
     rows = expect(org.admin.api.get(f"{CYCLES}/{cid}/participants?page_size=100"), 200)
     assert rows
     assert all("final_ratings" not in r for r in rows)
+
+
+def test_a_cancelled_cycle_leaves_nothing_to_write(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    team = build_team(org, pms=1)
+    kept = launched_cycle(org.admin.api, name="Kept")["id"]
+    dropped = launched_cycle(org.admin.api, name="Dropped")["id"]
+    pm = team.pms[0].api
+    expect(org.admin.api.post(f"{CYCLES}/{dropped}/cancel"), 200)
+    listed = expect(pm.get("/api/v1/me/reviews?page_size=100"), 200)
+    assert {r["cycle_id"] for r in listed} == {kept}
+    assert my_reviews(pm, dropped) == []
+    everything = expect(pm.get(f"/api/v1/reviews?cycle_id={dropped}"), 200)
+    assert everything
+    assert all(r["allowed_actions"] == [] for r in everything)

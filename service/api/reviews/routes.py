@@ -159,7 +159,9 @@ class MyReviews(MethodView):
     @blp.response(200, ReviewSchema(many=True))
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: Any) -> Response:
-        """The reviews the caller writes (self, manager, peer and upward)."""
+        """The reviews the caller writes (self, manager, peer and upward), but for those of
+        cancelled cycles, which nobody writes any more (`GET /reviews` still lists them,
+        with no actions)."""
         status = query.get("status")
         page = use_cases.list_my_reviews(
             context(),
