@@ -214,6 +214,11 @@ def nine_box(
     return [(perf, pot, placed.count((perf, pot))) for perf in LEVELS for pot in LEVELS]
 
 
+def nine_box_unplaced(participants: Iterable[ParticipantScores]) -> int:
+    """Participants in no box: without an overall score or without a potential."""
+    return sum(1 for p in participants if p.overall_score is None or p.potential is None)
+
+
 def _round(value: Fraction) -> Decimal:
     result = rounded(value)
     assert result is not None

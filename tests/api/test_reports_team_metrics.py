@@ -98,6 +98,7 @@ def test_the_nine_box_lists_all_nine(metrics: dict[str, Any]) -> None:
         ("medium", "low"): 1,  # D 3
         ("high", "high"): 2,  # E 4, T 5
     }
+    assert metrics["nine_box_unplaced"] == 0  # all six have a score and a potential
 
 
 def test_an_admin_sees_everyone(world: Reviewed) -> None:
@@ -132,6 +133,7 @@ def test_the_csv_has_one_line_per_metric(world: Reviewed, metrics: dict[str, Any
     h = world.people["H"].id
     assert float(found[("reviewer_leniency.mean_given", "", h)]) == 3.6111
     assert found[("nine_box", "", "high/high")] == "2"
+    assert found[("nine_box_unplaced", "", "")] == "0"
     assert found[("readiness_counts", "", "top_of_track")] == "1"
     assert float(found[("change_since_previous", world.comps["e"], "")]) == 1.3333
     every_number = [v for (m, *_), v in found.items() if v != ""]

@@ -313,6 +313,7 @@ def team_metrics(data: Dataset, cycle: Cycle, seen: Visibility) -> dict[str, Any
             {"performance": perf, "potential": pot, "count": n}
             for perf, pot, n in metrics.nine_box(people, scale)
         ],
+        "nine_box_unplaced": metrics.nine_box_unplaced(people),
     }
 
 

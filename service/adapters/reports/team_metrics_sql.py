@@ -165,7 +165,10 @@ SELECT json_build_object(
             ORDER BY perf.ord, pot.ord)
         FROM {_values("perf", LEVELS)}
         CROSS JOIN {_values("pot", LEVELS)}
-        LEFT JOIN nine n ON n.performance = perf.value AND n.potential = pot.value)
+        LEFT JOIN nine n ON n.performance = perf.value AND n.potential = pot.value),
+    'nine_box_unplaced', (
+        SELECT count(*) FROM assessed a
+        WHERE a.overall_score IS NULL OR a.potential IS NULL)
 )::text AS document"""
 
 

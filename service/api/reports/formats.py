@@ -181,6 +181,7 @@ def metric_lines(document: dict[str, Any]) -> Iterator[tuple[str, Any, Any, Any]
             yield ("change_since_previous", item["competency_id"], None, item["value"])
     for box in document["nine_box"]:
         yield ("nine_box", None, f"{box['performance']}/{box['potential']}", box["count"])
+    yield ("nine_box_unplaced", None, None, document["nine_box_unplaced"])
 
 
 def team_metrics_csv(document: str) -> Iterator[str]:

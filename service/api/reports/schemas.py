@@ -177,3 +177,9 @@ class TeamMetricsSchema(Schema):
         metadata={"description": "null when no released cycle ended before this one."},
     )
     nine_box = ma.fields.List(ma.fields.Nested(MetricsNineBoxSchema))
+    nine_box_unplaced = StrictInteger(
+        metadata={
+            "description": "Participants in no box: without an overall score (no final "
+            "rating yet) or without the manager's `potential`."
+        }
+    )
