@@ -255,12 +255,13 @@ def _write_cycle(cur: psycopg.Cursor[Any], data: Dataset, cycle: Cycle) -> None:
             for c, (e, w) in r.expectations.items()
         ),
     )
+    teams = {person.id: person.team_id for person in data.people}  # as launch keeps them
     _copy(
         cur,
         "cycle_participants",
-        "org_id, id, cycle_id, member_id, product_role_id, manager_id",
+        "org_id, id, cycle_id, member_id, product_role_id, manager_id, team_id",
         (
-            (org, uuid.uuid4(), c_id, p.member_id, p.role_id, p.manager_id)
+            (org, uuid.uuid4(), c_id, p.member_id, p.role_id, p.manager_id, teams[p.member_id])
             for p in cycle.participants
         ),
     )

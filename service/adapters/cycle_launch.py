@@ -168,7 +168,9 @@ class SqlCycleLaunch(TenantQueries):
                 update(tables.cycle_participants)
                 .where(p.org_id == org, p.cycle_id == cycle.id)
                 .where(m.org_id == p.org_id, m.id == p.member_id)
-                .values(product_role_id=m.product_role_id, manager_id=m.manager_id)
+                .values(
+                    product_role_id=m.product_role_id, manager_id=m.manager_id, team_id=m.team_id
+                )
             )
         )
 

@@ -388,9 +388,11 @@ cycle_participants = Table(
     Column("id", UUID(as_uuid=True), nullable=False),
     Column("cycle_id", UUID(as_uuid=True), nullable=False),
     Column("member_id", UUID(as_uuid=True), nullable=False),
-    # Role and manager as they were at launch (null while draft).
+    # Role, manager and team as they were at launch (null while draft). The team has no
+    # foreign key: a team may go once nobody is in it, and a past cycle keeps its id.
     Column("product_role_id", UUID(as_uuid=True)),
     Column("manager_id", UUID(as_uuid=True)),
+    Column("team_id", UUID(as_uuid=True)),
     Column("calibration_note", Text),
     Column("calibrated_at", DateTime(timezone=True)),
     Column("calibrated_by", UUID(as_uuid=True)),
@@ -405,6 +407,7 @@ cycle_participants = Table(
     ForeignKeyConstraint(["org_id", "calibrated_by"], ["members.org_id", "members.id"]),
     Index("ix_cycle_participants_org_id_member_id", "org_id", "member_id"),
     Index("ix_cycle_participants_org_id_cycle_id_manager_id", "org_id", "cycle_id", "manager_id"),
+    Index("ix_cycle_participants_org_id_cycle_id_team_id", "org_id", "cycle_id", "team_id"),
 )
 
 _LISTED_JSON = """'{"id":"' || id::text

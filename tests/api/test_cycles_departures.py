@@ -139,3 +139,33 @@ def test_a_cancelled_cycle_leaves_nothing_to_write(orgs: OrgFactory) -> None:
     everything = expect(pm.get(f"/api/v1/reviews?cycle_id={dropped}"), 200)
     assert everything
     assert all(r["allowed_actions"] == [] for r in everything)
+
+
+def test_a_report_by_team_describes_the_team_as_it_was_at_launch(orgs: OrgFactory) -> None:
+    """Later edits change no past cycle (PRODUCT.md): moving a person to another team
+    after launch leaves the cycle's team reports as they were."""
+    org = orgs.create()
+    team = build_team(org, pms=2)
+    admin = org.admin.api
+    squad = expect(admin.post("/api/v1/teams", json={"name": "Squad"}), 201)["id"]
+    other = expect(admin.post("/api/v1/teams", json={"name": "Other"}), 201)["id"]
+    for person in team.pms:
+        expect(admin.patch(f"/api/v1/members/{person.id}", json={"team_id": squad}), 200)
+    cid = launched_cycle(admin)["id"]
+    mover = team.pms[0]
+    expect(admin.patch(f"/api/v1/members/{mover.id}", json={"team_id": other}), 200)
+
+    def participants(team_id: str) -> int:
+        query = {"cycle_id": cid, "team_id": team_id}
+        found = expect(admin.get("/api/v1/reports/team-metrics", query_string=query), 200)
+        return int(found["participants"])
+
+    assert (participants(squad), participants(other)) == (2, 0)
+    rows = expect(
+        admin.get(
+            "/api/v1/reports/promotion-readiness",
+            query_string={"cycle_id": cid, "team_id": squad},
+        ),
+        200,
+    )["rows"]
+    assert {r["member_id"] for r in rows} == {p.id for p in team.pms}

@@ -11,7 +11,9 @@ Decisions (also in the OpenAPI descriptions):
   like every other visibility rule, whoever managed the person when the cycle ran;
   it excludes the head themselves, whose own results they may not read before
   release. It is the project's one subtree builder (``reporting_lines.subtree``),
-  compiled into the report's text. A team filter uses the members' current team.
+  compiled into the report's text. A team filter uses each participant's team as
+  launch snapshotted it (``cycle_participants.team_id``): later moves change no
+  past cycle.
 - The manager review of a participant is the one launch assigned to the manager
   snapshotted in the cycle (unique per cycle, reviewee, reviewer and type), and
   only once *submitted*: a draft's ratings, recommendation and potential never count.
@@ -89,10 +91,11 @@ def visible_ctes(scope: Scope) -> list[str]:
         return []
     if scope.team_id is None:
         return [f"visible(id) AS (\n{subtree_sql()}\n)"]
-    where = "m.org_id = :org AND m.team_id = :team"
+    # The team each participant was in at launch: later moves change no past cycle.
+    where = "t.org_id = :org AND t.cycle_id = :cycle AND t.team_id = :team"
     if scope.subtree_of is not None:
-        where += f" AND m.id IN (\n{subtree_sql()}\n)"
-    return [f"visible(id) AS (\n    SELECT m.id FROM members m WHERE {where}\n)"]
+        where += f" AND t.member_id IN (\n{subtree_sql()}\n)"
+    return [f"visible(id) AS (\n    SELECT t.member_id FROM cycle_participants t WHERE {where}\n)"]
 
 
 def in_scope(scope: Scope | None, column: str) -> str:

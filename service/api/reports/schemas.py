@@ -17,7 +17,10 @@ NUMBER = "A decimal number, rounded half up to 4 places."
 class ReportQuerySchema(Schema):
     cycle_id = ma.fields.UUID(required=True, metadata={"description": "The cycle reported on."})
     team_id = ma.fields.UUID(
-        metadata={"description": "Only the members of this team (by their current team)."}
+        metadata={
+            "description": "Only the participants who were in this team when the cycle "
+            "launched: later moves change no past cycle."
+        }
     )
 
 
