@@ -98,11 +98,21 @@ def visible_ctes(scope: Scope) -> list[str]:
     return [f"visible(id) AS (\n    SELECT t.member_id FROM cycle_participants t WHERE {where}\n)"]
 
 
-def in_scope(scope: Scope | None, column: str) -> str:
-    """A condition keeping ``column`` (a member id) within the caller's visibility."""
+def in_scope(scope: Scope | None, column: str, cycle_column: str | None = None) -> str:
+    """A condition keeping ``column`` (a member id) within the caller's visibility.
+
+    ``cycle_column``: the rows are of another cycle (the previous one), whose own launch
+    says who was in the team; ``visible`` answers for the report's cycle only."""
     if scope is None:
         return ""
     condition = f" AND {column} IN (SELECT id FROM visible)" if scope.restricted else ""
+    if cycle_column is not None and scope.team_id is not None:
+        condition = (
+            f" AND {column} IN (SELECT t.member_id FROM cycle_participants t"
+            f" WHERE t.org_id = :org AND t.cycle_id = {cycle_column} AND t.team_id = :team)"
+        )
+        if scope.subtree_of is not None:
+            condition += f" AND {column} IN (\n{subtree_sql()}\n)"
     if scope.withheld_from is not None:
         # Blindness: not the reader, nor anyone whose review the reader has still to submit.
         condition += (

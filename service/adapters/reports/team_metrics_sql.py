@@ -182,6 +182,6 @@ def team_metrics_statement(scope: Scope) -> str:
             if scope.frozen
             else _live_ctes("{column} = :cycle", scope, with_self=True)
         ).strip(),
-        METRIC_CTES.format(previous_scope=in_scope(scope, "o.member_id")).strip(),
+        METRIC_CTES.format(previous_scope=in_scope(scope, "o.member_id", "o.cycle_id")).strip(),
     ]
     return "WITH " + ",\n".join(ctes) + DOCUMENT
