@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, Table, and_, false, func, or_, sel
 from sqlalchemy.orm import Session
 
 from service.adapters import tables
+from service.adapters.cycle_sql import rowcount
 from service.adapters.tenancy import TenantNotBound, bound_tenant
 from service.application.pagination import Page, PageRequest
 from service.application.ports import AuditFilters
@@ -48,6 +49,13 @@ class TenantQueries:
         if org_id is None:
             raise TenantNotBound("No organisation is bound to this unit of work.")
         return org_id
+
+    def hold_lock(self, key: int) -> None:
+        """Serialise one kind of change in the bound organisation until the transaction
+        ends (a transaction-level advisory lock on ``key`` and the organisation)."""
+        self.session.execute(
+            select(func.pg_advisory_xact_lock(key, func.hashtext(str(self.org_id))))
+        )
 
 
 def page_of(
@@ -126,9 +134,7 @@ class MemberRepository(Repository[Member]):
         )
 
     def lock_admins(self) -> None:
-        self.session.execute(
-            select(func.pg_advisory_xact_lock(ADMINS_LOCK, func.hashtext(str(self.org_id))))
-        )
+        self.hold_lock(ADMINS_LOCK)
 
     def active_admin_count(self) -> int:
         # Counted under the lock, held until the transaction ends: of two admins
@@ -156,9 +162,7 @@ class ApiTokenRepository(Repository[ApiToken]):
         return paginate(self.session, statement, page)
 
     def active_count(self, now: datetime) -> int:
-        self.session.execute(
-            select(func.pg_advisory_xact_lock(API_TOKENS_LOCK, func.hashtext(str(self.org_id))))
-        )
+        self.hold_lock(API_TOKENS_LOCK)
         c = tables.api_tokens.c
         return int(
             self.session.execute(
@@ -178,7 +182,7 @@ class AuthSessionRepository(Repository[AuthSession]):
         ended = self.session.execute(
             tables.auth_sessions.delete().where(c.org_id == self.org_id, c.member_id == member_id)
         )
-        return int(ended.rowcount)  # type: ignore[attr-defined]
+        return rowcount(ended)
 
 
 class InvitationRepository(Repository[Invitation]):

@@ -51,9 +51,7 @@ def _with_names(base: Any) -> Any:
 
 class ReportingLinesRepository(TenantQueries):
     def lock(self) -> None:
-        self.session.execute(
-            select(func.pg_advisory_xact_lock(REPORTING_LOCK, func.hashtext(str(self.org_id))))
-        )
+        self.hold_lock(REPORTING_LOCK)
 
     def manager_chain(self, start_id: UUID, stop_at: UUID | None = None) -> list[ChainLink]:
         m, org = tables.members.c, self.org_id

@@ -50,7 +50,7 @@ metadata = MetaData(
 )
 
 
-def _created_at() -> Column[object]:
+def created_at_column() -> Column[object]:
     return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
@@ -62,7 +62,7 @@ organisations = Table(
     Column("slug", String(64), nullable=False, unique=True),
     Column("settings", JSONB, nullable=False),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    _created_at(),
+    created_at_column(),
 )
 
 teams = Table(
@@ -73,7 +73,7 @@ teams = Table(
     Column("name", String(200), nullable=False),
     Column("description", Text),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    _created_at(),
+    created_at_column(),
     PrimaryKeyConstraint("org_id", "id"),
     UniqueConstraint("org_id", "name"),
     ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
@@ -90,7 +90,7 @@ competencies = Table(
     Column("retired", Boolean, nullable=False, server_default=text("false")),
     Column("position", Integer, nullable=False, server_default=text("0")),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    _created_at(),
+    created_at_column(),
     PrimaryKeyConstraint("org_id", "id"),
     UniqueConstraint("org_id", "key"),
     ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
@@ -109,7 +109,7 @@ product_roles = Table(
     Column("pay_min", Numeric(14, 2)),
     Column("pay_max", Numeric(14, 2)),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    _created_at(),
+    created_at_column(),
     PrimaryKeyConstraint("org_id", "id"),
     UniqueConstraint("org_id", "track", "level"),
     ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
@@ -157,7 +157,7 @@ members = Table(
     ),
     Column("password_hash", String(255)),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    _created_at(),
+    created_at_column(),
     PrimaryKeyConstraint("org_id", "id"),
     UniqueConstraint("org_id", "email"),
     ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
@@ -184,7 +184,7 @@ api_tokens = Table(
     Column("prefix", String(16), nullable=False),
     Column("token_hash", String(64), nullable=False),
     Column("scopes", ARRAY(String(16)), nullable=False),
-    _created_at(),
+    created_at_column(),
     Column("last_used_at", DateTime(timezone=True)),
     Column("expires_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
@@ -202,7 +202,7 @@ auth_sessions = Table(
     Column("id", UUID(as_uuid=True), nullable=False),
     Column("member_id", UUID(as_uuid=True), nullable=False),
     Column("token_hash", String(64), nullable=False),
-    _created_at(),
+    created_at_column(),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("org_id", "id"),
     UniqueConstraint("org_id", "token_hash"),
@@ -219,7 +219,7 @@ invitations = Table(
     Column("id", UUID(as_uuid=True), nullable=False),
     Column("member_id", UUID(as_uuid=True), nullable=False),
     Column("token_hash", String(64), nullable=False),
-    _created_at(),
+    created_at_column(),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("accepted_at", DateTime(timezone=True)),
     PrimaryKeyConstraint("org_id", "id"),
@@ -241,7 +241,7 @@ audit_events = Table(
     Column("action", String(64), nullable=False),
     Column("before", JSONB),
     Column("after", JSONB),
-    _created_at(),
+    created_at_column(),
     PrimaryKeyConstraint("org_id", "id"),
     ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
     ForeignKeyConstraint(["org_id", "actor_id"], ["members.org_id", "members.id"]),
@@ -298,7 +298,7 @@ review_cycles = Table(
     Column("released_at", DateTime(timezone=True)),
     Column("cancelled_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    _created_at(),
+    created_at_column(),
     PrimaryKeyConstraint("org_id", "id"),
     ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
     ForeignKeyConstraint(["org_id", "created_by"], ["members.org_id", "members.id"]),
@@ -445,7 +445,7 @@ reviews = Table(
     Column("nominated_by", UUID(as_uuid=True)),
     Column("submitted_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    _created_at(),
+    created_at_column(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # The review as the list answers it (migration 0006), never written by the service:
     # its ratings (JSON), kept by triggers on review_ratings; the review's object up to
@@ -550,7 +550,7 @@ idempotency_keys = Table(
     Column("status_code", Integer),
     Column("response_body", Text),
     Column("response_headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    _created_at(),
+    created_at_column(),
     PrimaryKeyConstraint("org_id", "id"),
     UniqueConstraint("org_id", "member_id", "key"),
     ForeignKeyConstraint(
@@ -570,7 +570,7 @@ public_idempotency_keys = Table(
     Column("status_code", Integer),
     Column("response_body", Text),
     Column("response_headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    _created_at(),
+    created_at_column(),
     Index("ix_public_idempotency_keys_created_at", "created_at"),
 )
 

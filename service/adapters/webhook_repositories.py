@@ -26,9 +26,7 @@ class WebhookRepository(Repository[Webhook]):
     def registered_count(self) -> int:
         # Counted under the lock, held until the transaction ends: of two registrations
         # at once, the second counts after the first commits, so both cannot pass the cap.
-        self.session.execute(
-            select(func.pg_advisory_xact_lock(WEBHOOKS_LOCK, func.hashtext(str(self.org_id))))
-        )
+        self.hold_lock(WEBHOOKS_LOCK)
         c = webhooks.c
         return int(
             self.session.execute(

@@ -30,7 +30,7 @@ from standardwebhooks import Webhook as Signer
 
 from service.application.webhook_ports import OutgoingMessage, SendResult
 from service.domain.errors import Invalid
-from service.domain.webhooks import address_refusal, parse_endpoint_url
+from service.domain.webhooks import addresses_refusal, parse_endpoint_url
 
 USER_AGENT = "perf-review-webhooks/1.0"
 
@@ -128,12 +128,9 @@ class GuardedBackend(httpcore.SyncBackend):
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         addresses = self.hosts.addresses(host, port)
-        if not addresses:
-            raise AddressRefused(f"{host} does not resolve.")
-        for address in addresses:
-            refusal = address_refusal(address, allow_loopback=self.hosts.allow_loopback)
-            if refusal is not None:
-                raise AddressRefused(refusal)
+        refusal = addresses_refusal(addresses, allow_loopback=self.hosts.allow_loopback)
+        if refusal is not None:
+            raise AddressRefused(f"{host}: {refusal}")
         failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in addresses:
             budget = self.deadline.budget(timeout, httpcore.ConnectTimeout)

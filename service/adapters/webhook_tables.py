@@ -26,12 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-from service.adapters.tables import metadata
-
-
-def _created_at() -> Column[object]:
-    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
-
+from service.adapters.tables import created_at_column, metadata
 
 webhooks = Table(
     "webhooks",
@@ -47,7 +42,7 @@ webhooks = Table(
     Column("previous_secret", String(128)),
     Column("previous_secret_expires_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    _created_at(),
+    created_at_column(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("org_id", "id"),
     ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
@@ -61,7 +56,7 @@ webhook_events = Table(
     Column("id", UUID(as_uuid=True), nullable=False),
     Column("type", String(64), nullable=False),
     Column("payload", JSONB, nullable=False),
-    _created_at(),
+    created_at_column(),
     PrimaryKeyConstraint("org_id", "id"),
     ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
 )
@@ -81,7 +76,7 @@ webhook_deliveries = Table(
     # Until when a deliverer holds it (migration 0012); in the past, it is free again:
     # given back when the attempt was recorded, or run out.
     Column("leased_until", DateTime(timezone=True)),
-    _created_at(),
+    created_at_column(),
     PrimaryKeyConstraint("org_id", "id"),
     ForeignKeyConstraint(
         ["org_id", "webhook_id"], ["webhooks.org_id", "webhooks.id"], ondelete="CASCADE"

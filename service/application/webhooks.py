@@ -18,15 +18,16 @@ from service.application.webhook_ports import DeliveryRecord
 from service.domain.errors import Invalid, NotFound
 from service.domain.webhooks import (
     Webhook,
-    address_refusal,
+    addresses_refusal,
     ensure_room_for_another,
     new_signing_secret,
     normalise_events,
     parse_endpoint_url,
 )
 
-#: Never in the audit log: the secrets sign messages and stay retrievable.
-_SECRETS = frozenset({"secret", "previous_secret"})
+#: Never in the audit log: the secrets sign messages and stay retrievable; the time of
+#: a change is the event's own.
+_NOT_AUDITED = frozenset({"secret", "previous_secret", "updated_at"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,17 +43,14 @@ def _checked_url(ctx: Context, url: str) -> str:
     hosts = ctx.uow.webhook_hosts
     endpoint = parse_endpoint_url(url, allow_loopback=hosts.allow_loopback)
     addresses = hosts.addresses(endpoint.host, endpoint.port)
-    if not addresses:
-        raise Invalid("The URL is not allowed.", {"url": ["The host name does not resolve."]})
-    for address in addresses:
-        refusal = address_refusal(address, allow_loopback=hosts.allow_loopback)
-        if refusal is not None:
-            raise Invalid("The URL is not allowed.", {"url": [refusal]})
+    refusal = addresses_refusal(addresses, allow_loopback=hosts.allow_loopback)
+    if refusal is not None:
+        raise Invalid("The URL is not allowed.", {"url": [refusal]})
     return endpoint.url
 
 
 def _snapshot(webhook: Webhook) -> dict[str, Any]:
-    return audit.snapshot(webhook, exclude=_SECRETS)
+    return audit.snapshot(webhook, exclude=_NOT_AUDITED)
 
 
 def _webhook(ctx: Context, webhook_id: UUID) -> Webhook:
@@ -112,17 +110,11 @@ def update_webhook(
         webhook.description = values["description"]
     if "active" in values:
         webhook.active = bool(values["active"])
-    after = _snapshot(webhook)
-    if after != before:
+    changed = audit.record_changes(
+        ctx, entity_type="webhook", entity_id=webhook.id, before=before, after=_snapshot(webhook)
+    )
+    if changed:
         webhook.updated_at = ctx.now()
-        audit.record(
-            ctx,
-            entity_type="webhook",
-            entity_id=webhook.id,
-            action="updated",
-            before=before,
-            after=_snapshot(webhook),
-        )
     ctx.uow.commit()
     return webhook
 

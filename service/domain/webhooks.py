@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -175,6 +176,18 @@ def _translation_refusal(ip: ipaddress.IPv6Address) -> str | None:
                 "carries an IPv4 address through a translator or tunnel; use the "
                 "receiver's own public IPv4 or IPv6 address."
             )
+    return None
+
+
+def addresses_refusal(addresses: Sequence[str], *, allow_loopback: bool) -> str | None:
+    """Why a host that resolves to ``addresses`` may not be called, if it may not: it
+    resolves to nothing, or to one address webhooks may not reach."""
+    if not addresses:
+        return "The host name does not resolve."
+    for address in addresses:
+        refusal = address_refusal(address, allow_loopback=allow_loopback)
+        if refusal is not None:
+            return refusal
     return None
 
 
