@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flask import Response, g, request
 
+from service.api.operations import Access
 from service.application import idempotency
 from service.application.context import Context
 from service.domain.idempotency import fingerprint
@@ -32,7 +33,8 @@ class _Claim:
 
     key: str
     fingerprint: str
-    public: bool
+    #: The operation's access rule: whether it is public, which field shows a secret.
+    access: Access
 
 
 def sent() -> bool:
@@ -40,20 +42,19 @@ def sent() -> bool:
     return request.method == "POST" and HEADER in request.headers
 
 
-def before_view(ctx: Context, *, public: bool = False) -> Response | None:
-    """Claim the key, or answer with the stored response of the first request.
-
-    ``public``: the request carries no token (see ``application.idempotency``)."""
-    key = request.headers.get(HEADER)
-    if request.method != "POST" or key is None:
+def before_view(ctx: Context, access: Access) -> Response | None:
+    """Claim the key, or answer with the stored response of the first request (a public
+    operation's key is claimed without a token: see ``application.idempotency``)."""
+    if not sent():
         return None
-    sent = fingerprint(request.method, request.full_path, request.get_data(cache=True))
-    if public:
-        replay = idempotency.claim_public(ctx, key, sent)
+    key = request.headers[HEADER]
+    sent_request = fingerprint(request.method, request.full_path, request.get_data(cache=True))
+    if access.public:
+        replay = idempotency.claim_public(ctx, key, sent_request)
     else:
-        replay = idempotency.claim(ctx, key, sent)
+        replay = idempotency.claim(ctx, key, sent_request)
     if replay is None:
-        g.idempotency_claim = _Claim(key, sent, public)
+        g.idempotency_claim = _Claim(key, sent_request, access)
         return None
     response = Response(replay.body, status=replay.status_code)
     for name, value in replay.headers.items():
@@ -62,21 +63,17 @@ def before_view(ctx: Context, *, public: bool = False) -> Response | None:
     return response
 
 
-def claimed() -> bool:
-    """Whether this request holds a key whose answer ``after_view`` is to store."""
-    return g.get("idempotency_claim") is not None
-
-
-def after_view(ctx: Context, response: Response, shown_once: str | None) -> None:
+def after_view(ctx: Context, response: Response) -> None:
+    """Store the answer of a request that claimed a key (nothing otherwise)."""
     claim: _Claim | None = g.pop("idempotency_claim", None)
     if claim is None or response.is_streamed:
         return
     headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
     body = response.get_data(as_text=True)
-    if shown_once is not None:
-        body = _without_secret(body, shown_once)
+    if claim.access.shown_once is not None:
+        body = _without_secret(body, claim.access.shown_once)
     try:
-        if claim.public:
+        if claim.access.public:
             idempotency.complete_public(
                 ctx, claim.key, claim.fingerprint, response.status_code, body, headers
             )

@@ -89,7 +89,7 @@ def _before_request() -> Response | None:
     if access.public:
         _check_input(access)
         # Without a key, nothing more: the view opens the unit of work when it needs it.
-        return idempotency.before_view(context(), public=True) if idempotency.sent() else None
+        return idempotency.before_view(context(), access) if idempotency.sent() else None
     ctx = context()
     principal = auth.authenticate(ctx, _bearer_token())
     # Charged before the access checks: a refused request costs the server all the same.
@@ -101,7 +101,7 @@ def _before_request() -> Response | None:
         principal.require_role(*access.roles)
     # Who may call comes first: a refused caller learns nothing about the body it sent.
     _check_input(access)
-    return idempotency.before_view(ctx)
+    return idempotency.before_view(ctx, access)
 
 
 def _charge_client_address() -> None:
@@ -191,9 +191,8 @@ def _after_request(response: Response) -> Response:
     if etag and response.status_code < 300:
         response.headers["ETag"] = etag
     ctx: Context | None = g.get("review_context")
-    if ctx is not None and idempotency.claimed():
-        access = _access_of_endpoint()
-        idempotency.after_view(ctx, response, access.shown_once if access else None)
+    if ctx is not None:
+        idempotency.after_view(ctx, response)
     started = g.get("request_started")
     principal = ctx.principal if ctx else None
     fields: dict[str, Any] = {

@@ -85,7 +85,6 @@ class CompetencyById(MethodView):
     @blp.response(200, CompetencySchema)
     @blp.alt_response(404, description="No such competency in your organisation.")
     @blp.alt_response(409, description="The key is taken.")
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     @blp.answers_with_etag
     def patch(self, body: dict[str, Any], competency_id: UUID) -> Competency:

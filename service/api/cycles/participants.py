@@ -76,7 +76,6 @@ class Calibration(MethodView):
     @blp.response(200, ParticipantSchema)
     @blp.alt_response(404, description="No such cycle or participant for you.")
     @blp.alt_response(409, description="The cycle is not calibrating.")
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     @blp.answers_with_etag
     def put(self, body: dict[str, Any], cycle_id: UUID, member_id: UUID) -> dict[str, Any]:

@@ -130,7 +130,6 @@ class CycleById(MethodView):
     @blp.response(200, CycleSchema)
     @blp.alt_response(404, description="No such cycle for you.")
     @blp.alt_response(409, description="After launch only the name and due dates change.")
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     @blp.answers_with_etag
     def patch(self, body: dict[str, Any], cycle_id: UUID) -> dict[str, Any]:

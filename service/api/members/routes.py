@@ -128,7 +128,6 @@ class MemberById(MethodView):
     @blp.response(200, MemberSchema)
     @blp.alt_response(404, description="No such member in your organisation.")
     @blp.alt_response(409, description="The email is taken, or the last admin would be lost.")
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     @blp.answers_with_etag
     def patch(self, body: dict[str, Any], member_id: UUID) -> Member:

@@ -79,7 +79,6 @@ class CurrentOrganisation(MethodView):
     )
     @blp.arguments(OrganisationPatchSchema)
     @blp.response(200, OrganisationSchema)
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     @blp.answers_with_etag
     def patch(self, body: dict[str, Any]) -> Any:

@@ -136,7 +136,6 @@ class ProductRoleById(MethodView):
     @blp.response(200, ProductRoleSchema)
     @blp.alt_response(404, description="No such role in your organisation.")
     @blp.alt_response(409, description="The level is taken on the track.")
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     @blp.answers_with_etag
     def patch(self, body: dict[str, Any], role_id: UUID) -> dict[str, Any]:
@@ -160,7 +159,6 @@ class ProductRoleById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, description="No such role in your organisation.")
     @blp.alt_response(409, description="Members hold the role.")
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     def delete(self, role_id: UUID) -> None:
         """Refused while any member (active or not) holds the role. Cycles already

@@ -59,7 +59,6 @@ class TeamById(MethodView):
     @blp.response(200, TeamSchema)
     @blp.alt_response(404, description="No such team in your organisation.")
     @blp.alt_response(409, description="The name is taken.")
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     @blp.answers_with_etag
     def patch(self, body: dict[str, Any], team_id: UUID) -> Team:
@@ -70,7 +69,6 @@ class TeamById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, description="No such team in your organisation.")
     @blp.alt_response(409, description="The team still has members.")
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     def delete(self, team_id: UUID) -> None:
         """Refused while any member (active or not) is in the team."""

@@ -116,7 +116,6 @@ class WebhookById(MethodView):
     @blp.arguments(WebhookPatchSchema)
     @blp.response(200, WebhookSchema)
     @blp.alt_response(404, description=NOT_FOUND)
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     @blp.answers_with_etag
     def patch(self, body: dict[str, Any], webhook_id: UUID) -> Webhook:
@@ -128,7 +127,6 @@ class WebhookById(MethodView):
     @operation("deleteWebhook", scope=Scope.ADMIN, roles=ADMINS, summary="Remove a webhook")
     @blp.response(204)
     @blp.alt_response(404, description=NOT_FOUND)
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     def delete(self, webhook_id: UUID) -> None:
         """With its delivery log; deliveries still pending are dropped."""
@@ -147,7 +145,6 @@ class RotateSecret(MethodView):
     @blp.arguments(RotateSecretSchema)
     @blp.response(200, WebhookWithSecretSchema)
     @blp.alt_response(404, description=NOT_FOUND)
-    @blp.alt_response(412, description="If-Match is stale.")
     @blp.takes_if_match()
     @blp.answers_with_etag
     def post(self, body: dict[str, Any], webhook_id: UUID) -> Webhook:
