@@ -6,35 +6,22 @@ unique slugs, so nothing needs rolling back and tests may run in parallel.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.engine import make_url
 
-from service.cli import alembic_config
 from tests.support.api import ApiClient, Org, OrgFactory
 from tests.support.apps import running_app
-from tests.support.database import conninfo, resolve_test_database_url
+from tests.support.database import scratch_database
 
 
 @pytest.fixture(scope="session")
 def owner_url() -> Iterator[str]:
     """The owner's URL of this session's own database, migrated to head."""
-    maintenance = resolve_test_database_url()
-    name = f"review_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(conninfo(maintenance), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(maintenance).set(database=name).render_as_string(hide_password=False)
-    from alembic import command
-
-    command.upgrade(alembic_config(url), "head")
-    yield url
-    with psycopg.connect(conninfo(maintenance), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(prefix="review_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -105,7 +105,7 @@ def wait_for_a_lock_wait(watcher: psycopg.Connection, what: str = "the request")
 
 
 @contextmanager
-def scratch_database(revision: str = "head") -> Iterator[str]:
+def scratch_database(revision: str = "head", prefix: str = "review_scratch") -> Iterator[str]:
     """The owner's URL of a database of its own, migrated to ``revision`` and dropped
     afterwards: for tests that move the schema, or must see no other test's rows."""
     from alembic import command
@@ -113,7 +113,7 @@ def scratch_database(revision: str = "head") -> Iterator[str]:
     from service.cli import alembic_config
 
     maintenance = resolve_test_database_url()
-    name = f"review_scratch_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(conninfo(maintenance), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = make_url(maintenance).set(database=name).render_as_string(hide_password=False)

@@ -4,7 +4,6 @@ processes or a real HTTP server (not Flask's test client)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -17,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support.apps import app_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CONCURRENCY = 20
@@ -67,13 +68,7 @@ def _drain(stream: Any, log: list[str], ready: threading.Event, found: list[str]
 @contextmanager
 def running_gunicorn(owner_url: str, **extra_env: str) -> Iterator[Server]:
     """gunicorn (two workers of four threads) on a free loopback port, until the block ends."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "DATABASE_URL": owner_url,
-        "FAST_PASSWORD_HASHING": "true",
-        "LOG_LEVEL": "WARNING",
-        **extra_env,
-    }
+    env = app_env(owner_url, **extra_env)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [
