@@ -10,7 +10,7 @@ read it through the API, under its visibility rules).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,15 +18,6 @@ from uuid import UUID
 
 from service.domain.cycle import ReviewType
 
-#: (audit entity type, audit action) -> the webhook event it publishes.
-PUBLISHED: Mapping[tuple[str, str], str] = {
-    ("review_cycle", "launched"): "cycle.launched",
-    ("review_cycle", "calibrating"): "cycle.calibrating",
-    ("review_cycle", "released"): "cycle.released",
-    ("review", "submitted"): "review.submitted",
-    ("cycle_participant", "calibrated"): "calibration.changed",
-    ("member", "deactivated"): "member.deactivated",
-}
 #: Review types whose reviewer the reviewee knows anyway.
 ATTRIBUTED_REVIEWS = frozenset({ReviewType.SELF.value, ReviewType.MANAGER.value})
 
@@ -101,23 +92,29 @@ def _member(change: Change) -> dict[str, Any]:
     }
 
 
-_DATA = {
-    "cycle.launched": _cycle,
-    "cycle.calibrating": _cycle,
-    "cycle.released": _cycle,
-    "review.submitted": _review,
-    "calibration.changed": _calibration,
-    "member.deactivated": _member,
+#: (audit entity type, audit action) -> the webhook event it publishes, and the data
+#: its message carries; in the order subscribers read the event types
+#: (``webhooks.EVENT_TYPES`` is made from it: one list, so none is published that cannot
+#: be subscribed to, nor subscribable that is never published).
+PUBLISHED: Mapping[tuple[str, str], tuple[str, Callable[[Change], dict[str, Any]]]] = {
+    ("review_cycle", "launched"): ("cycle.launched", _cycle),
+    ("review", "submitted"): ("review.submitted", _review),
+    ("review_cycle", "calibrating"): ("cycle.calibrating", _cycle),
+    ("review_cycle", "released"): ("cycle.released", _cycle),
+    ("cycle_participant", "calibrated"): ("calibration.changed", _calibration),
+    ("member", "deactivated"): ("member.deactivated", _member),
 }
 
 
 def published_type(entity_type: str, action: str) -> str | None:
-    return PUBLISHED.get((entity_type, action))
+    published = PUBLISHED.get((entity_type, action))
+    return None if published is None else published[0]
 
 
 def webhook_event_of(change: Change, at: datetime) -> WebhookEvent | None:
     """The webhook event a change publishes, or None when it publishes none."""
-    event_type = published_type(change.entity_type, change.action)
-    if event_type is None:
+    published = PUBLISHED.get((change.entity_type, change.action))
+    if published is None:
         return None
-    return WebhookEvent(event_type, at, _DATA[event_type](change))
+    event_type, data = published
+    return WebhookEvent(event_type, at, data(change))

@@ -24,15 +24,10 @@ from uuid import UUID
 
 from service.domain.errors import Conflict, Invalid
 from service.domain.tenancy import TenantOwned
+from service.domain.webhook_events import PUBLISHED
 
-EVENT_TYPES = (
-    "cycle.launched",
-    "review.submitted",
-    "cycle.calibrating",
-    "cycle.released",
-    "calibration.changed",
-    "member.deactivated",
-)
+#: What an endpoint may subscribe to: exactly what changes publish.
+EVENT_TYPES = tuple(event_type for event_type, _data in PUBLISHED.values())
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 SECRET_BYTES = 32
 DEFAULT_SECRET_GRACE = timedelta(hours=24)

@@ -23,7 +23,7 @@ from service.api.webhooks.schemas import (
 from service.application import webhooks as use_cases
 from service.application.webhook_ports import DeliveryRecord
 from service.domain.access import AccessRole, Scope
-from service.domain.webhooks import MAX_WEBHOOKS_PER_ORGANISATION, Webhook
+from service.domain.webhooks import EVENT_TYPES, MAX_WEBHOOKS_PER_ORGANISATION, Webhook
 
 ADMINS = [AccessRole.ADMIN]
 NOT_FOUND = "No such webhook in your organisation."
@@ -42,10 +42,9 @@ blp = Blueprint(
     "webhooks",
     __name__,
     url_prefix="/api/v1/webhooks",
-    description="""\
-HTTPS endpoints that receive events as they happen: `cycle.launched`,
-`review.submitted`, `cycle.calibrating`, `cycle.released`, `calibration.changed`,
-`member.deactivated`.
+    description="HTTPS endpoints that receive events as they happen: "
+    + ", ".join(f"`{event_type}`" for event_type in EVENT_TYPES)
+    + """.
 
 Each event is written in the same transaction as the change it announces, and
 delivered at least once (so deduplicate on `webhook-id`): a POST of
