@@ -36,6 +36,10 @@ _NAMES = (
 )
 
 
+#: A member's columns as the hot read answers them: all but the password hash.
+_MEMBER_COLUMNS = tuple(c for c in tables.members.c if c.key != "password_hash")
+
+
 def _with_names(base: Any) -> Any:
     """``base`` (members, or members joined to a page of ids) with their manager, team
     and role, for their names."""
@@ -92,9 +96,11 @@ class ReportingLinesRepository(TenantQueries):
         return select(Member, *_NAMES).select_from(_with_names(base))
 
     @staticmethod
-    def _entry(row: Any) -> DirectoryEntry:
+    def _entry(row: Any, member: Member | None = None) -> DirectoryEntry:
+        """A row of ``_entries`` (its first column the member), or of the hot read with
+        its ``member`` built from the columns."""
         return DirectoryEntry(
-            member=row[0],
+            member=row[0] if member is None else member,
             manager_name=row.manager_name,
             team_name=row.team_name,
             product_role_name=row.product_role_name,
@@ -124,26 +130,15 @@ class ReportingLinesRepository(TenantQueries):
         row = run_prepared(self.session, _entry_sql(), values).first()
         if row is None:
             return None
+        columns = row._mapping
         member = Member(
-            org_id=row.org_id,
-            id=row.id,
-            email=row.email,
-            name=row.name,
-            access_role=AccessRole(row.access_role),
-            title=row.title,
-            product_role_id=row.product_role_id,
-            manager_id=row.manager_id,
-            team_id=row.team_id,
-            status=MemberStatus(row.status),
-            version=row.version,
-            created_at=row.created_at,
+            **{c.key: columns[c.key] for c in _MEMBER_COLUMNS}
+            | {
+                "access_role": AccessRole(columns["access_role"]),
+                "status": MemberStatus(columns["status"]),
+            }
         )
-        return DirectoryEntry(
-            member=member,
-            manager_name=row.manager_name,
-            team_name=row.team_name,
-            product_role_name=row.product_role_name,
-        )
+        return self._entry(row, member)
 
     def reports(
         self, root_id: UUID, max_depth: int | None, page: PageRequest
@@ -178,9 +173,8 @@ def _entry_statement() -> Select[Any]:
     m = tables.members
     org = bindparam("org", type_=PgUUID(as_uuid=True))
     member = bindparam("member", type_=PgUUID(as_uuid=True))
-    columns = [c for c in m.c if c.key != "password_hash"]
     return (
-        select(*columns, *_NAMES)
+        select(*_MEMBER_COLUMNS, *_NAMES)
         .select_from(_with_names(m))
         .where(m.c.org_id == org, m.c.id == member)
     )
