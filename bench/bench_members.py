@@ -12,6 +12,11 @@ The caller is an admin with a log-in token (an admin sees every member in full, 
 directory so the read is by primary key among other rows. ``GET /me`` with an API token
 (integrations) is measured too, without a target: its look-up stamps the token's
 ``last_used_at``, a write committed on every request.
+
+The ``floor`` row, without a target, is the bare read through SQLAlchemy's Session with
+the tenant set in its transaction and nothing else: what the stack and the tenancy rule
+cost before the service does any work of its own (authentication, access check, schema,
+log line). Its own ratio to the bare read bounds what the service can reach.
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ DIRECTORY_SIZE = 50
 NAMES = {
     "bare": "bare: read, autocommit",
     "bare_tx": "bare: read in a transaction",
+    "floor": "floor: Session, tenant, read",
     "me": "GET /me",
     "member": "GET /members/{id}",
     "me_api": "GET /me, API token",
 }
+BARE_KEYS = ("bare", "bare_tx", "floor")
 SERVICE_KEYS = ("me", "member", "me_api")
 
 
@@ -58,8 +65,11 @@ def _conversations(
     try:
         for key in ("bare", "bare_tx"):
             talk[key] = roundtrips.bare_conversation(bare, paths[key])
+        floor = bare.extensions["floor_engine"]
+        talk["floor"] = roundtrips.service_conversation(bare, paths["floor"], {}, engine=floor)
     finally:
         bare.extensions["bare_connection"].close()
+        bare.extensions["floor_engine"].dispose()
     return talk
 
 
@@ -75,13 +85,15 @@ def run(ctx: BenchContext) -> list[Result]:
     paths = {
         "bare": f"/bare/orgs/{org.id}/members/{target}",
         "bare_tx": f"/bare-tx/orgs/{org.id}/members/{target}",
+        "floor": f"/floor/orgs/{org.id}/members/{target}",
         "me": "/api/v1/me",
         "member": f"/api/v1/members/{target}",
         "me_api": "/api/v1/me",
     }
-    servers = {"bare": bare, "bare_tx": bare, **dict.fromkeys(SERVICE_KEYS, service)}
+    servers = {**dict.fromkeys(BARE_KEYS, bare), **dict.fromkeys(SERVICE_KEYS, service)}
     api_auth = {"Authorization": f"Bearer {api_token['token']}"}
-    headers = {"bare": {}, "bare_tx": {}, "me": auth, "member": auth, "me_api": api_auth}
+    headers: dict[str, dict[str, str]] = {k: {} for k in BARE_KEYS}
+    headers.update(me=auth, member=auth, me_api=api_auth)
     for key in SERVICE_KEYS:  # tells the rows' log lines apart (GET /me twice)
         headers[key] = {**headers[key], "X-Request-ID": f"bench-{key}"}
 

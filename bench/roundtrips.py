@@ -84,10 +84,11 @@ class Tracer:
 
 
 def service_conversation(
-    app: Any, path: str, headers: dict[str, str], repeat: int = 10
+    app: Any, path: str, headers: dict[str, str], repeat: int = 10, engine: Any = None
 ) -> Conversation:
-    """The last of ``repeat`` requests (so psycopg's statement preparation has settled)."""
-    engine = app.extensions["review_engine"]
+    """The last of ``repeat`` requests (so psycopg's statement preparation has settled),
+    on ``engine``, by default the service's."""
+    engine = engine or app.extensions["review_engine"]
     client = app.test_client()
     current: list[Conversation] = []
     tracers: dict[int, Tracer] = {}
