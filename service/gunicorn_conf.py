@@ -6,14 +6,21 @@ tests' and the benchmarks' servers (``--config=python:service.gunicorn_conf``).
   writes no access line of its own (the service's request line is that).
 - No control socket (gunicorn 27): every gunicorn on a host would share one path in
   the user's home, which the image's user cannot write.
+- A request gunicorn cannot parse (a malformed request line or header, a URI or headers
+  over its limits) is answered by gunicorn itself, before the service sees it: in the
+  service's one JSON error shape, not gunicorn's HTML page.
 """
 
 from __future__ import annotations
 
+import json
+import socket
 from typing import Any
 
+from gunicorn import util
 from gunicorn.glogging import Logger
 
+from service.api.errors import reason_phrase
 from service.logs import FORMAT, RENAMED
 
 control_socket_disable = True
@@ -29,6 +36,23 @@ class ServiceLogger(Logger):  # type: ignore[misc]
 
 
 logger_class = ServiceLogger
+
+
+def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's ``util.write_error``, answering in the API's error shape. gunicorn offers
+    no hook for these answers; its workers call this module function for every one."""
+    status = reason_phrase(status_int)
+    body = json.dumps({"code": status_int, "status": status, "message": mesg or status})
+    head = (
+        f"HTTP/1.1 {status_int} {status}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body.encode())}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body.encode())
+
+
+util.write_error = write_json_error
 
 _JSON_LINES = {"level": "INFO", "handlers": ["json"], "propagate": False}
 logconfig_dict: dict[str, Any] = {

@@ -36,7 +36,11 @@ RETRY_AFTER_UNAVAILABLE = 5
 AUTHENTICATE = 'Bearer realm="api"'
 #: Reason phrases that Python 3.13 renamed after RFC 9110, kept as clients have read them
 #: (RFC 7231 and 4918), so that ``status`` does not change with the interpreter.
-PINNED_PHRASES = {413: "Request Entity Too Large", 422: "Unprocessable Entity"}
+PINNED_PHRASES = {
+    413: "Request Entity Too Large",
+    414: "Request-URI Too Long",
+    422: "Unprocessable Entity",
+}
 
 
 def reason_phrase(code: int) -> str:
