@@ -129,12 +129,6 @@ class SqlFeedbackQueries(TenantQueries):
         if not cycle_ids:
             return []
         rr = tables.review_ratings.c
-        # The manager review is the one launch assigned to the snapshotted manager.
-        snapshot_manager = (
-            select(_p.manager_id)
-            .where(_p.org_id == _r.org_id, _p.cycle_id == _r.cycle_id, _p.member_id == member_id)
-            .scalar_subquery()
-        )
         rows = self.session.execute(
             select(
                 _r.id,
@@ -161,7 +155,6 @@ class SqlFeedbackQueries(TenantQueries):
                 _r.reviewee_id == member_id,
                 _r.cycle_id.in_(list(cycle_ids)),
                 _r.status == ReviewStatus.SUBMITTED,
-                or_(_r.type != ReviewType.MANAGER, _r.reviewer_id == snapshot_manager),
             )
             .order_by(_r.cycle_id, _r.id, *COMPETENCY_ORDER)
         )

@@ -197,15 +197,8 @@ class SqlParticipantRepository(TenantQueries):
         manager = (
             select(_r.reviewee_id, rr.competency_id, rr.score, literal("manager"))
             .join(tables.review_ratings, and_(rr.org_id == _r.org_id, rr.review_id == _r.id))
-            .join(
-                tables.cycle_participants,
-                and_(
-                    _p.org_id == _r.org_id,
-                    _p.cycle_id == _r.cycle_id,
-                    _p.member_id == _r.reviewee_id,
-                    _p.manager_id == _r.reviewer_id,
-                ),
-            )
+            # The one manager review of each reviewee (a unique index), whoever writes it:
+            # the snapshotted manager, or the manager it was handed to when they left.
             .where(
                 _r.org_id == org,
                 _r.cycle_id == cycle_id,

@@ -485,6 +485,17 @@ reviews = Table(
         "status",
         postgresql_include=["reviewee_id", "reviewer_id"],
     ),
+    # One manager review per person and cycle (migration 0015), whoever writes it: the
+    # snapshotted manager, or the manager it was handed to when they left. Results
+    # read "the manager review" of a person by this key.
+    Index(
+        "uq_reviews_one_manager_review",
+        "org_id",
+        "cycle_id",
+        "reviewee_id",
+        unique=True,
+        postgresql_where=text("type = 'manager'"),
+    ),
 )
 
 review_ratings = Table(

@@ -68,6 +68,44 @@ def test_a_departed_managers_open_manager_reviews_go_to_the_next_manager(
     assert {r["member_id"]: r["manager_id"] for r in rows}[drafted.id] == team.manager.id
 
 
+def test_a_handed_over_manager_review_gives_the_results(orgs: OrgFactory) -> None:
+    """Results read a person's manager review whoever wrote it: the manager it was handed
+    to, not only the one the cycle snapshotted."""
+    org = orgs.create()
+    team = build_team(org, pms=1)
+    admin, pm = org.admin.api, team.pms[0]
+    cid = launched_cycle(admin, review_types=["self", "manager"])["id"]
+    expect(admin.post(f"/api/v1/members/{team.manager.id}/deactivate"), 200)
+    handed = review_of(team.head.api, cid, "manager", pm.id)
+    write_review(
+        team.head.api,
+        handed["id"],
+        scores(team.ladder, 4),
+        summary="Written by the head",
+        promotion_recommendation="ready_now",
+        potential="high",
+    )
+    finals = sorted((cid_, 4) for cid_ in team.ladder.competency_ids)
+
+    def final(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+        (row,) = (r for r in rows if r["member_id"] == pm.id)
+        return sorted((f["competency_id"], f["score"]) for f in row["final_ratings"])
+
+    assert final(expect(admin.get(f"{CYCLES}/{cid}/participants"), 200)) == finals
+    report = expect(admin.get(f"/api/v1/reports/promotion-readiness?cycle_id={cid}"), 200)
+    assert final(report["rows"]) == finals
+    (row,) = (r for r in report["rows"] if r["member_id"] == pm.id)
+    assert row["manager_recommendation"] == "ready_now"
+    assert float(row["overall_score"]) == 4.0
+
+    expect(admin.post(f"{CYCLES}/{cid}/calibrate"), 200)
+    expect(admin.post(f"{CYCLES}/{cid}/release"), 200)
+    (item,) = expect(pm.api.get("/api/v1/me/feedback"), 200)
+    assert sorted((f["competency_id"], f["score"]) for f in item["final_ratings"]) == finals
+    assert item["manager_review"]["summary"] == "Written by the head"
+    assert item["readiness"] is not None
+
+
 def test_what_a_departed_member_had_left_to_write_or_receive_is_withdrawn(
     orgs: OrgFactory,
 ) -> None:

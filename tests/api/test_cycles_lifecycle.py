@@ -149,6 +149,12 @@ def test_a_second_launch_cannot_duplicate_anything(orgs: OrgFactory, owner_url: 
             "INSERT INTO reviews (org_id, id, cycle_id, reviewee_id, reviewer_id, type)"
             " SELECT org_id, gen_random_uuid(), cycle_id, reviewee_id, reviewer_id, type"
             " FROM reviews WHERE cycle_id = %(c)s LIMIT 1",
+            # A second manager review of a person, by anyone else.
+            "INSERT INTO reviews (org_id, id, cycle_id, reviewee_id, reviewer_id, type)"
+            " SELECT r.org_id, gen_random_uuid(), r.cycle_id, r.reviewee_id, m.id, r.type"
+            " FROM reviews r JOIN members m ON m.org_id = r.org_id"
+            " AND m.id NOT IN (r.reviewer_id, r.reviewee_id)"
+            " WHERE r.cycle_id = %(c)s AND r.type = 'manager' LIMIT 1",
             "INSERT INTO cycle_competencies (org_id, id, cycle_id, competency_id, key, name)"
             " SELECT org_id, gen_random_uuid(), cycle_id, competency_id, key, name"
             " FROM cycle_competencies WHERE cycle_id = %(c)s LIMIT 1",

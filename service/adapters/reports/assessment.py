@@ -202,7 +202,6 @@ participant AS MATERIALIZED (
       ON nr.org_id = :org AND nr.cycle_id = p.cycle_id AND nr.role_id = cr.next_role_id
     LEFT JOIN reviews mr
       ON mr.org_id = :org AND mr.cycle_id = p.cycle_id AND mr.reviewee_id = p.member_id
-     AND mr.reviewer_id = p.manager_id
      AND mr.type = 'manager' AND mr.status = 'submitted'{self_join}
     WHERE p.org_id = :org AND {cycles.format(column="p.cycle_id")}{in_scope(scope, "p.member_id")}
 ),
