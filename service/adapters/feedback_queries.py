@@ -1,16 +1,17 @@
 """What ``/me/feedback`` reads: released cycles from one person's side.
 
-Three statements for a page, whatever its length: the cycles (with the person's
+Four statements for a page, whatever its length: the cycles (with the person's
 snapshotted role and the outcome release froze for them), the competencies' order,
-and the submitted reviews about the person with their ratings.
+the submitted reviews about the person with their ratings, and the weighted mean gaps
+of every released cycle (the outlook's series, which reaches past the page).
 
 Final ratings, overall score and readiness are read from ``cycle_outcomes``, which
 ``release_cycle`` fills in the release's own transaction with the report SQL
 (``service/adapters/reports/outcomes_sql.py``): the readiness report on a released
 cycle reads the same rows, so both say the same. The reviews follow the report SQL's
 rules too (``service/adapters/reports/assessment.py``): competencies ordered by
-position then key in byte order (``COLLATE "C"``), and the manager review written by
-the manager the cycle snapshotted.
+position then key in byte order (``COLLATE "C"``), and the person's one manager
+review, whoever wrote it (the snapshotted manager, or the one it was handed to).
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ from sqlalchemy import and_, exists, func, or_, select
 
 from service.adapters import tables
 from service.adapters.repositories import TenantQueries, page_of
-from service.application.cycle_ports import FeedbackCycle, RatingRecord, ReceivedReview
+from service.application.cycle_ports import (
+    FeedbackCycle,
+    GapPoint,
+    RatingRecord,
+    ReceivedReview,
+)
 from service.application.pagination import Page, PageRequest
 from service.domain.cycle import CycleState, ReviewType
 from service.domain.readiness import Readiness
@@ -113,6 +119,19 @@ class SqlFeedbackQueries(TenantQueries):
             for row in found.items
         ]
         return Page(items, found.total)
+
+    def gap_history(self, member_id: UUID) -> list[GapPoint]:
+        rows = self.session.execute(
+            select(_c.id, _c.period_start, _c.period_end, _o.weighted_mean_gap)
+            .join(tables.cycle_outcomes, and_(_o.org_id == _c.org_id, _o.cycle_id == _c.id))
+            .where(
+                _c.org_id == self.org_id,
+                _c.state == CycleState.RELEASED,
+                _o.member_id == member_id,
+                _o.weighted_mean_gap.is_not(None),
+            )
+        )
+        return [GapPoint(row[0], row[1], row[2], Decimal(row[3])) for row in rows]
 
     def _competency_order(self, cycle_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
         rows = self.session.execute(

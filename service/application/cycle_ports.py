@@ -191,6 +191,17 @@ class FeedbackCycle:
 
 
 @dataclass(frozen=True, slots=True)
+class GapPoint:
+    """A released cycle's frozen weighted mean gap for one person: a point of the
+    readiness outlook."""
+
+    cycle_id: UUID
+    period_start: date
+    period_end: date
+    weighted_mean_gap: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class ReceivedReview:
     """A submitted review about the person: with its author only where it is known
     to them anyway (their manager, themselves)."""
@@ -333,4 +344,8 @@ class FeedbackQueries(Protocol):
 
     def received_reviews(self, member_id: UUID, cycle_ids: Sequence[UUID]) -> list[ReceivedReview]:
         """Submitted reviews about the member in those cycles, with their ratings."""
+        ...
+
+    def gap_history(self, member_id: UUID) -> list[GapPoint]:
+        """The member's weighted mean gap in every released cycle that has one."""
         ...

@@ -5,7 +5,10 @@ person (``cycle_outcomes``, computed by the report SQL in the release transactio
 the very rows the readiness report on a released cycle reads: one source, so a
 person's feedback and the report agree (``tests/api/test_cycles_feedback.py``).
 Peer and upward feedback follow the anonymity rule of ``domain.scoring``, with the
-threshold the cycle snapshotted at launch.
+threshold the cycle snapshotted at launch. The outlook is the readiness report's
+(``service/adapters/reports/readiness_sql.py``) for the same person and cycle: the
+weighted mean gaps of their released cycles that ended no later than it, the cycle's
+own last among those ending the same day.
 """
 
 from __future__ import annotations
@@ -15,11 +18,16 @@ from decimal import Decimal
 from uuid import UUID
 
 from service.application.context import Context
-from service.application.cycle_ports import FeedbackCycle, RatingRecord, ReceivedReview
+from service.application.cycle_ports import (
+    FeedbackCycle,
+    GapPoint,
+    RatingRecord,
+    ReceivedReview,
+)
 from service.application.pagination import Page, PageRequest
 from service.domain.access import Scope
 from service.domain.cycle import ReviewType
-from service.domain.readiness import Readiness
+from service.domain.readiness import Outlook, Readiness, outlook
 from service.domain.scoring import AnonymousFeedback, anonymous_feedback
 
 
@@ -42,6 +50,8 @@ class FeedbackItem:
     #: Only for people who received upward reviews in the cycle.
     upward_feedback: AnonymousFeedback | None
     readiness: Readiness | None
+    #: When they may be ready for the next role; only for participants.
+    outlook: Outlook | None
 
 
 def _written(reviews: list[ReceivedReview]) -> WrittenReview | None:
@@ -51,7 +61,20 @@ def _written(reviews: list[ReceivedReview]) -> WrittenReview | None:
     return WrittenReview(review.ratings, review.content.summary)
 
 
-def _item(member_id: UUID, cycle: FeedbackCycle, received: list[ReceivedReview]) -> FeedbackItem:
+def _outlook(cycle: FeedbackCycle, history: list[GapPoint]) -> Outlook:
+    series = sorted(
+        (p for p in history if p.period_end <= cycle.period_end),
+        key=lambda p: (p.period_end, p.cycle_id == cycle.cycle_id, p.period_start, p.cycle_id),
+    )
+    return outlook([p.weighted_mean_gap for p in series])
+
+
+def _item(
+    member_id: UUID,
+    cycle: FeedbackCycle,
+    received: list[ReceivedReview],
+    history: list[GapPoint],
+) -> FeedbackItem:
     by_type: dict[ReviewType, list[ReceivedReview]] = {t: [] for t in ReviewType}
     for review in received:
         by_type[review.type].append(review)
@@ -66,7 +89,7 @@ def _item(member_id: UUID, cycle: FeedbackCycle, received: list[ReceivedReview])
         else None
     )
     if not cycle.participant:
-        return FeedbackItem(cycle, [], None, None, None, peer, upward, None)
+        return FeedbackItem(cycle, [], None, None, None, peer, upward, None, None)
     return FeedbackItem(
         cycle=cycle,
         final_ratings=cycle.final_ratings,
@@ -76,6 +99,7 @@ def _item(member_id: UUID, cycle: FeedbackCycle, received: list[ReceivedReview])
         peer_feedback=peer,
         upward_feedback=upward,
         readiness=cycle.readiness,
+        outlook=_outlook(cycle, history),
     )
 
 
@@ -91,7 +115,12 @@ def my_feedback(ctx: Context, page: PageRequest) -> Page[FeedbackItem]:
     by_cycle: dict[UUID, list[ReceivedReview]] = {}
     for review in received:
         by_cycle.setdefault(review.cycle_id, []).append(review)
+    took_part = any(c.participant for c in found.items)
+    history = ctx.uow.feedback.gap_history(caller.member_id) if took_part else []
     return Page(
-        [_item(caller.member_id, c, by_cycle.get(c.cycle_id, [])) for c in found.items],
+        [
+            _item(caller.member_id, c, by_cycle.get(c.cycle_id, []), history)
+            for c in found.items
+        ],
         found.total,
     )

@@ -87,7 +87,7 @@ def test_feedback_scores_with_the_snapshot(orgs: OrgFactory) -> None:
 
 def test_feedback_says_what_the_readiness_report_says_of_a_released_cycle(app: Flask) -> None:
     """Feedback applies the domain's formulas, the report reads the frozen outcomes:
-    the same final ratings (in the same order), overall score and readiness."""
+    the same final ratings (in the same order), overall score, readiness and outlook."""
     world = build_world(app)
     admin = world.org.admin.api
     for name in ("Q1", "Q2"):
@@ -105,3 +105,9 @@ def test_feedback_says_what_the_readiness_report_says_of_a_released_cycle(app: F
             assert item["readiness"] == row["readiness"]
             expected = row["overall_score"]
             assert item["overall_score"] == (None if expected is None else float(expected))
+            # The outlook over their released cycles up to this one, as the report has it.
+            assert item["outlook"] == row["outlook"]
+    # C's gaps: -2 in Q1, -1.5 in Q2 (tests/support/report_world.py).
+    c_feedback = expect(world.people["C"].api.get("/api/v1/me/feedback"), 200)
+    q2 = next(i for i in c_feedback if i["cycle_id"] == world.cycles["Q2"])
+    assert q2["outlook"] == {"trend_per_cycle": 0.5, "cycles_to_ready": 3}

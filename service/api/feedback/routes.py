@@ -75,6 +75,12 @@ def present(item: FeedbackItem) -> dict[str, Any]:
         "peer_feedback": _anonymous(item.peer_feedback),
         "upward_feedback": _anonymous(item.upward_feedback),
         "readiness": None if item.readiness is None else item.readiness.value,
+        "outlook": None
+        if item.outlook is None
+        else {
+            "trend_per_cycle": item.outlook.trend_per_cycle,
+            "cycles_to_ready": item.outlook.cycles_to_ready,
+        },
     }
 
 

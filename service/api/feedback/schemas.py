@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from service.api.base import Schema
 from service.api.fields import StrictFloat, StrictInteger
+from service.api.reports.schemas import ReadinessOutlookSchema
 from service.api.reviews.schemas import ReviewRatingSchema
 from service.api.schema_forms import sometimes_absent
 
@@ -76,5 +77,14 @@ class FeedbackSchema(Schema):
         metadata={
             "description": "Against the next role: ready_now, ready_soon, not_ready or "
             "top_of_track (null without a role or a final rating it needs)."
+        },
+    )
+    outlook = ma.fields.Nested(
+        ReadinessOutlookSchema,
+        allow_none=True,
+        metadata={
+            "description": "When the person may be ready for the next role, as the "
+            "promotion-readiness report on this cycle shows it (null where they only "
+            "received upward reviews)."
         },
     )
