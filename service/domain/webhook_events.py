@@ -4,8 +4,8 @@ Every change a webhook announces is already written to the audit log, so the aud
 event is the source: its entity and action name the webhook event, its before and
 after give the data. The data is chosen field by field, never copied whole: no
 secret, and nothing that would undo review anonymity (a peer or upward review's
-message names no reviewer, and no review's content leaves the service: receivers
-read it through the API, under its visibility rules).
+message names no reviewer, and no review's content or calibrated rating leaves the
+service: receivers read them through the API, under its visibility rules).
 """
 
 from __future__ import annotations
@@ -76,10 +76,12 @@ def _review(change: Change) -> dict[str, Any]:
 
 
 def _calibration(change: Change) -> dict[str, Any]:
-    # The calibration note stays in the service: free text about a person.
+    # Which person's results changed, not what they are: the ratings are results before
+    # release, read through the API under its rules (which withhold them, for one, from
+    # an admin who is the participant); the note is free text about a person.
     return {
         "participant_id": str(change.entity_id),
-        **_pick(change.after, "cycle_id", "member_id", "ratings"),
+        **_pick(change.after, "cycle_id", "member_id"),
         "actor_id": _text(change.actor_id),
     }
 

@@ -256,13 +256,16 @@ def test_only_subscribable_changes_publish_and_only_chosen_fields() -> None:
     assert webhook_event_of(_change("member", "updated", {}), NOW) is None
     calibration = webhook_event_of(
         _change(
-            "cycle_participant", "calibrated", {"ratings": [], "note": "candid", "cycle_id": "c"}
+            "cycle_participant",
+            "calibrated",
+            {"ratings": [{"score": 5}], "note": "candid", "cycle_id": "c", "member_id": "m"},
         ),
         NOW,
     )
     assert calibration is not None
     assert calibration.type == "calibration.changed"
-    assert "note" not in calibration.data
+    # Results before release and a note about a person stay in the service.
+    assert set(calibration.data) == {"participant_id", "cycle_id", "member_id", "actor_id"}
     member = webhook_event_of(
         _change("member", "deactivated", {"status": "deactivated", "email": "a@b.c", "title": "x"}),
         NOW,
