@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint as FlaskBlueprint
 from flask import Flask, send_from_directory
 from flask_smorest import Api
@@ -22,11 +21,13 @@ from service.api.cycles.routes import blp as cycles
 from service.api.feedback.routes import blp as feedback
 from service.api.members.import_routes import blp as member_import
 from service.api.members.routes import blp as members
+from service.api.operations import HEADER_DOCS, RETRY_AFTER
 from service.api.ops.routes import blp as ops
 from service.api.organisations.routes import blp as organisations
 from service.api.product_roles.routes import blp as product_roles
 from service.api.reports.routes import blp as reports
 from service.api.reviews.routes import blp as reviews
+from service.api.spec_fields import Plugin
 from service.api.teams.routes import blp as teams
 from service.api.webhooks.routes import blp as webhooks
 
@@ -138,6 +139,18 @@ def _document_idempotency(api: Api) -> None:
             )
 
 
+def _document_retry_after(api: Api) -> None:
+    """flask-smorest's shared 429 answer, with its ``Retry-After`` header: registered
+    again, lazily as flask-smorest registers it, before any operation refers to it."""
+    api.spec.components.header(RETRY_AFTER, HEADER_DOCS[RETRY_AFTER])
+    response = {
+        "description": "Too Many Requests: the token's budget is spent.",
+        "content": {"application/json": {"schema": api.ERROR_SCHEMA}},
+        "headers": {RETRY_AFTER: RETRY_AFTER},
+    }
+    api.spec.components.response("TOO_MANY_REQUESTS", response, lazy=True)
+
+
 class _Api(Api):  # type: ignore[misc]
     """flask-smorest's Api, documenting errors in the project's one error shape."""
 
@@ -147,8 +160,9 @@ class _Api(Api):  # type: ignore[misc]
 def init_api(app: Flask, swagger_assets: Path) -> Api:
     app.config.update(openapi_config(swagger_assets))
     # Answers and request bodies are documented in their own forms, named here.
-    plugin = MarshmallowPlugin(schema_name_resolver=SCHEMA_FORMS.name)
+    plugin = Plugin(schema_name_resolver=SCHEMA_FORMS.name)
     api = _Api(app, spec_kwargs={"marshmallow_plugin": plugin})
+    _document_retry_after(api)
     for module in MODULES:
         api.register_blueprint(module)
     _document_idempotency(api)

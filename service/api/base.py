@@ -3,21 +3,30 @@
 - ``Schema`` rejects unknown fields (no mass assignment of ``org_id``,
   ``status``...).
 - ``Blueprint`` pages at most 100 items and documents request and response forms,
-  ``If-Match`` and ``ETag`` (``api.versions``); ``operation(...)`` is in
-  ``api.operations``.
+  ``If-Match`` and ``ETag`` (``api.versions``), and what every operation may answer
+  from its declaration (``operation(...)``, in ``api.operations``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from copy import deepcopy
 from functools import cache
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 import marshmallow as ma
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
 
+from service.api.operations import (
+    HEADER_DOCS,
+    KEY_IN_FLIGHT,
+    RETRY_AFTER,
+    Access,
+    answer_headers,
+    refusals,
+)
 from service.api.schema_forms import SchemaForms, sometimes_absent
 from service.api.text import unstorable_fields
 from service.api.versions import (
@@ -128,6 +137,7 @@ class Blueprint(SmorestBlueprint):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_request_form_doc)
         self._prepare_doc_cbks.append(self._prepare_version_doc)
+        self._prepare_doc_cbks.append(self._prepare_access_doc)
 
     @staticmethod
     def _make_doc_response_schema(schema: Any) -> Any:
@@ -183,8 +193,33 @@ class Blueprint(SmorestBlueprint):  # type: ignore[misc]
                 answers[428] = "PRECONDITION_REQUIRED"
             responses = doc.setdefault("responses", {})
             for code, response in answers.items():
-                if code not in responses and str(code) not in responses:
+                if _response(responses, code) is None:
                     responses[code] = response
+        return doc
+
+    @staticmethod
+    def _prepare_access_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], *, spec: Any, method: str, **kwargs: Any
+    ) -> dict[str, Any]:
+        """What ``api.requests`` answers for the operation, from its declaration
+        (``api.operations``): each refusal it may give before the view, with the shared
+        error answer unless the view documents its own, and the headers it adds."""
+        access: Access | None = doc_info.get("access")
+        if access is None:
+            return doc
+        responses = doc.setdefault("responses", {})
+        for code in refusals(access, method):
+            response = _response(responses, code)
+            if response is None:
+                # flask-smorest's shared error answer, registered when first named.
+                responses[code] = HTTPStatus(code).name
+            elif code == 409 and isinstance(response, dict):
+                response["description"] = f"{response['description']} {KEY_IN_FLIGHT}"
+        retry = _response(responses, 429)
+        if isinstance(retry, dict):  # the view's own 429 (the shared one says it already)
+            _with_headers(spec, retry, [RETRY_AFTER])
+        for code in doc_info.get("success_status_codes", []):
+            _with_headers(spec, doc["responses"][code], answer_headers(access, method))
         return doc
 
 
@@ -211,6 +246,18 @@ def _with_apidoc(func: F, key: str, value: Any) -> F:
     apidoc[key] = value
     func._apidoc = apidoc  # type: ignore[attr-defined]
     return func
+
+
+def _response(responses: dict[Any, Any], code: int) -> Any:
+    """The response documented for ``code``, keyed by the number or its text; else None."""
+    return responses.get(code, responses.get(str(code)))
+
+
+def _with_headers(spec: Any, response: dict[str, Any], names: Iterable[str]) -> None:
+    """Document ``names`` (of ``HEADER_DOCS``) on ``response``, as components."""
+    for name in names:
+        _register_component(spec.components, "header", name, HEADER_DOCS[name])
+        response.setdefault("headers", {})[name] = name
 
 
 def _register_component(components: Any, kind: str, name: str, doc: dict[str, Any]) -> None:

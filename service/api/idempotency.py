@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flask import Response, g, request
 
+from service.api.operations import REPLAYED as REPLAYED_HEADER
 from service.api.operations import Access
 from service.application import idempotency
 from service.application.context import Context
@@ -22,7 +23,6 @@ from service.domain.idempotency import fingerprint
 log = logging.getLogger("service.idempotency")
 
 HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
 #: Response headers worth replaying with the body.
 KEPT_HEADERS = ("Content-Type", "ETag", "Location", "X-Pagination")
 

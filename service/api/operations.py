@@ -3,6 +3,10 @@
 The token scope it needs and the access roles that may call it; a view without one
 is refused (deny by default, see ``api.requests``). What it reads (a body, which query
 parameters) is known from the arguments flask-smorest documents beneath it.
+
+From that declaration too, the answers ``api.requests`` gives before any view runs
+(:func:`refusals`) and the headers it adds to the view's answers (:func:`answer_headers`)
+are documented for every operation (``api.base.Blueprint``), never route by route.
 """
 
 from __future__ import annotations
@@ -22,6 +26,39 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 BODY_LOCATIONS = frozenset({"json", "form", "files"})
 PAGINATION_NAMES = frozenset({"page", "page_size"})
+#: The methods whose requests may carry a body, read or not.
+JSON_METHODS = frozenset({"POST", "PUT", "PATCH"})
+JSON = "application/json"
+
+#: Response headers, each documented once as a component of its own name.
+RETRY_AFTER = "Retry-After"
+REPLAYED = "Idempotent-Replayed"
+RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+HEADER_DOCS: dict[str, dict[str, Any]] = {
+    RETRY_AFTER: {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    REPLAYED: {
+        "description": "`true` on the stored first answer to a request retried with the same "
+        "`Idempotency-Key` (replayed, not acted on again); absent otherwise.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "X-RateLimit-Limit": {
+        "description": "The token's request budget per window (absent when no budget applies).",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Remaining": {
+        "description": "Requests left in the budget, this one counted.",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Reset": {
+        "description": "When the window frees a request again, in Unix time (seconds).",
+        "schema": {"type": "integer"},
+    },
+}
+#: What a 409 of a POST may also mean, beside the operation's own conflicts.
+KEY_IN_FLIGHT = "Or a request with the same `Idempotency-Key` is still being answered."
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +68,7 @@ class Access:
     public: bool = False
     scope: Scope | None = None
     roles: tuple[AccessRole, ...] = ()
-    body_types: tuple[str, ...] = ("application/json",)
+    body_types: tuple[str, ...] = (JSON,)
     max_body: int | None = None
     shown_once: str | None = None
     takes_body: bool = True
@@ -47,7 +84,7 @@ def operation(
     public: bool = False,
     summary: str | None = None,
     description: str | None = None,
-    body_types: Iterable[str] = ("application/json",),
+    body_types: Iterable[str] = (JSON,),
     max_body: int | None = None,
     shown_once: str | None = None,
 ) -> Callable[[F], F]:
@@ -85,28 +122,21 @@ def operation(
             doc["description"] = (
                 (explained or "") + f"\n\nRequires scope `{scope}`; allowed to: {who}."
             ).strip()
-            # Component names, not "$ref" dicts: flask-smorest registers its
-            # per-status responses lazily, only when referenced by name.
-            doc["responses"] = {
-                "401": "UNAUTHORIZED",
-                "403": "FORBIDDEN",
-                "429": "TOO_MANY_REQUESTS",
-            }
         apidoc = deepcopy(getattr(func, "_apidoc", {}))
         apidoc["manual_doc"] = deepupdate(deepcopy(apidoc.get("manual_doc", {})), doc)
-        func._apidoc = apidoc  # type: ignore[attr-defined]
         # ``operation`` comes above ``blp.arguments``, so the body it reads is known here.
         parameters = apidoc.get("arguments", {}).get("parameters", [])
         read = {p.get("in") for p in parameters}
-        takes_body = bool(read & BODY_LOCATIONS) or "application/json" not in access.body_types
+        takes_body = bool(read & BODY_LOCATIONS) or JSON not in access.body_types
         query_names = {
             name for p in parameters if p.get("in") == "query" for name in _field_names(p["schema"])
         }
         if "pagination" in apidoc:
             query_names |= PAGINATION_NAMES
-        func.access = replace(  # type: ignore[attr-defined]
-            access, takes_body=takes_body, query_names=frozenset(query_names)
-        )
+        declared = replace(access, takes_body=takes_body, query_names=frozenset(query_names))
+        func.access = declared  # type: ignore[attr-defined]
+        apidoc["access"] = declared  # documented by ``api.base.Blueprint``
+        func._apidoc = apidoc  # type: ignore[attr-defined]
         return func
 
     return decorator
@@ -116,3 +146,27 @@ def _field_names(schema: type[ma.Schema] | ma.Schema) -> list[str]:
     """The names a schema reads its fields by (their ``data_key``, else their name)."""
     instance = schema() if isinstance(schema, type) else schema
     return [f.data_key or name for name, f in instance.fields.items() if not f.dump_only]
+
+
+def refusals(access: Access, method: str) -> list[int]:
+    """The statuses ``api.requests`` may answer before the view runs."""
+    method = method.upper()
+    codes = {422}  # a query parameter the operation does not read, on any operation
+    if not access.public:
+        codes |= {401, 403, 429}
+    if method in JSON_METHODS:
+        codes |= {413, 415}  # any body may be too large, or of a type not taken
+        if JSON in access.body_types:
+            codes.add(400)  # a body that is not JSON
+        if access.public:
+            codes.add(429)  # the client address's budget of writes
+    if method == "POST":
+        codes.add(409)  # see ``KEY_IN_FLIGHT``
+    return sorted(codes)
+
+
+def answer_headers(access: Access, method: str) -> tuple[str, ...]:
+    """The headers ``api.requests`` may add to the view's own answers (``HEADER_DOCS``):
+    the token's budget on authenticated operations, the replay mark on POSTs."""
+    names = () if access.public else RATE_LIMIT_HEADERS
+    return (*names, REPLAYED) if method.upper() == "POST" else names

@@ -19,7 +19,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from service.api import idempotency
-from service.api.operations import Access
+from service.api.operations import JSON_METHODS, Access
 from service.application import auth, rate_limits
 from service.application.context import Context, Wiring
 from service.domain.errors import Forbidden, Invalid, Unauthenticated
@@ -27,7 +27,6 @@ from service.domain.errors import Forbidden, Invalid, Unauthenticated
 log = logging.getLogger("service.requests")
 
 REQUEST_ID_HEADER = "X-Request-ID"
-JSON_METHODS = frozenset({"POST", "PUT", "PATCH"})
 #: Endpoints outside the API: documentation, the spec and probes.
 OPEN_BLUEPRINTS = frozenset({"api-docs", "ops", "docs_assets"})
 

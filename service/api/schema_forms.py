@@ -8,12 +8,15 @@ different descriptions of it:
   is never sent back) and those whose metadata says :func:`sometimes_absent` (left
   out for some callers or by some operations; their description says when). Its
   form lists every other field as ``required`` (a nullable one stays nullable), so a
-  generated client types them as plain values, never ``Unset``.
+  generated client types them as plain values, never ``Unset``. It does not say
+  ``additionalProperties: false``: answers may carry more fields (PRODUCT.md), and a
+  strict client must not refuse them.
 - A request body takes the fields that are not ``dump_only`` (the server refuses
   them as unknown) and requires what the schema requires when it loads: a PATCH
-  body, nothing.
+  body, nothing. Unknown fields answer 422: ``additionalProperties: false``.
 
-Each form is the schema class itself when it already says that, else a subclass
+Each form is the schema class itself when it already says that (a request form often
+does; an answer's only when its schema ignores unknown fields), else a subclass
 made once, with its fields copied and its nested schemas in the same form, that
 only the document uses: views still load and dump with the schemas they name.
 
@@ -150,13 +153,18 @@ class SchemaForms:
             formed = self._field(field, side, top=True)
             if formed is not field:
                 changed[name] = formed
-        if not left_out and not changed:
+        # An answer may carry more fields: its form ignores unknown ones, and apispec
+        # then writes no ``additionalProperties: false``.
+        lenient = side == RESPONSE and schema.opts.unknown != ma.EXCLUDE
+        if not left_out and not changed and not lenient:
             return schema
-        meta = type(
-            "Meta",
-            (schema.Meta,),
-            {"exclude": (*getattr(schema.Meta, "exclude", ()), *left_out), "register": False},
-        )
+        options: dict[str, Any] = {
+            "exclude": (*getattr(schema.Meta, "exclude", ()), *left_out),
+            "register": False,
+        }
+        if lenient:
+            options["unknown"] = ma.EXCLUDE
+        meta = type("Meta", (schema.Meta,), options)
         made: type[ma.Schema] = type(
             schema.__name__,
             (schema,),

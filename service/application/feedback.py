@@ -118,9 +118,6 @@ def my_feedback(ctx: Context, page: PageRequest) -> Page[FeedbackItem]:
     took_part = any(c.participant for c in found.items)
     history = ctx.uow.feedback.gap_history(caller.member_id) if took_part else []
     return Page(
-        [
-            _item(caller.member_id, c, by_cycle.get(c.cycle_id, []), history)
-            for c in found.items
-        ],
+        [_item(caller.member_id, c, by_cycle.get(c.cycle_id, []), history) for c in found.items],
         found.total,
     )

@@ -90,6 +90,59 @@ def test_every_non_public_operation_documents_401_and_403(spec: dict[str, Any]) 
     assert missing == []
 
 
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _takes_json(op: dict[str, Any]) -> bool:
+    """A JSON body, or none at all (``{}`` is taken where no body is read)."""
+    return "requestBody" not in op or "application/json" in op["requestBody"]["content"]
+
+
+def test_every_operation_documents_what_the_server_answers_before_the_view(
+    spec: dict[str, Any],
+) -> None:
+    """``api.requests`` answers these for any operation, whatever the view: 422 for a
+    query parameter it does not read; for a body, 413 (too large), 415 (a type it does
+    not take) and, for JSON, 400 (not JSON); 409 on a POST while a request with the same
+    `Idempotency-Key` is still being answered; 429 for a spent budget (a token's, or a
+    client address's for public writes)."""
+    missing = []
+    for method, path, op in operations(spec):
+        expected = {"422"}
+        if op.get("security") != []:
+            expected |= {"401", "403", "429"}
+        if method in BODY_METHODS:
+            expected |= {"413", "415", "429"}
+            if _takes_json(op):
+                expected.add("400")
+        if method == "POST":
+            expected.add("409")
+        missing += [(method, path, code) for code in sorted(expected - set(op["responses"]))]
+    assert missing == []
+
+
+def _headers(spec: dict[str, Any], response: dict[str, Any]) -> set[str]:
+    return set(resolve(spec, response).get("headers", {}))
+
+
+def test_rate_limit_and_replay_headers_are_documented(spec: dict[str, Any]) -> None:
+    """Every 429 says ``Retry-After``; the answers of authenticated operations carry the
+    token's budget; those of POSTs may be replays (``Idempotent-Replayed``)."""
+    budget = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+    missing = []
+    for method, path, op in operations(spec):
+        for code, response in op["responses"].items():
+            expected = set()
+            if code == "429":
+                expected.add("Retry-After")
+            if code.startswith("2"):
+                expected |= budget if op.get("security") != [] else set()
+                expected |= {"Idempotent-Replayed"} if method == "POST" else set()
+            missing += [(method, path, code, h) for h in expected - _headers(spec, response)]
+    assert missing == []
+    assert set(spec["components"]["headers"]) >= budget | {"Retry-After", "Idempotent-Replayed"}
+
+
 def test_every_documented_error_has_the_error_shape(spec: dict[str, Any]) -> None:
     error = spec["components"]["schemas"]["Error"]
     assert set(error["properties"]) == {"code", "status", "message", "errors"}

@@ -24,10 +24,18 @@ from typing import Any
 import marshmallow as ma
 import pytest
 from flask import Flask
+from jsonschema.validators import extend
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 
 from service.api.base import SCHEMA_FORMS
 from service.api.schema_forms import SOMETIMES_ABSENT
+from service.domain.access import AccessRole
+from service.domain.cycle import CycleAction, CycleState, ReviewType
+from service.domain.member import MemberStatus
+from service.domain.readiness import Readiness
+from service.domain.review import Potential, Recommendation, ReviewAction, ReviewStatus
+from service.domain.webhook_retries import DeliveryStatus
+from service.domain.webhooks import EVENT_TYPES
 from tests.support.api import PASSWORD, ApiClient, Org, OrgFactory, Person, expect
 from tests.support.cycles import CYCLES, build_team, cycle_body, review_of
 from tests.support.openapi import operations, resolve
@@ -191,11 +199,143 @@ def test_a_schema_used_both_ways_is_two_components(spec: dict[str, Any]) -> None
     answer = post["responses"]["201"]["content"]["application/json"]["schema"]
     assert (body, answer) == ({"$ref": f"{SCHEMAS}MemberInput"}, {"$ref": f"{SCHEMAS}Member"})
     schemas = spec["components"]["schemas"]
-    # A schema whose two forms are the same is one component, used both ways.
-    assert "PayBandInput" not in schemas
-    assert "PayBand" in schemas
+    # Nested ones too: the answer's form takes more fields, the request's refuses them.
+    assert {"PayBand", "PayBandInput", "Evidence", "EvidenceInput"} <= set(schemas)
+    assert schemas["PayBandInput"]["additionalProperties"] is False
+    assert "additionalProperties" not in schemas["PayBand"]
     # A schema only requests use keeps its name.
     assert {"LogIn", "SignUp", "ReviewPatch"} <= set(schemas)
+
+
+def _nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object of a piece of the document, itself included."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _nodes(value)
+
+
+def test_a_nullable_nested_object_is_a_typed_reference(
+    spec: dict[str, Any], classes: dict[str, type[ma.Schema]]
+) -> None:
+    """``{"nullable": true, "allOf": [{"$ref": ...}]}``: a generated client types it
+    ``None | X``. Never an ``anyOf`` with an untyped object branch, which any object
+    matches first (the client then hands back a plain dict, unchecked)."""
+    untyped = [
+        branch
+        for node in _nodes(spec)
+        for key in ("anyOf", "oneOf")
+        for branch in node.get(key, [])
+        if branch.get("type") == "object" and not set(branch) & {"properties", "$ref", "allOf"}
+    ]
+    assert untyped == []
+    schemas = spec["components"]["schemas"]
+    wrong = []
+    for name, schema in classes.items():
+        for field_name, declared in schema().fields.items():
+            if isinstance(declared, ma.fields.Nested) and declared.allow_none:
+                found = schemas[name]["properties"][declared.data_key or field_name]
+                refs = [set(branch) for branch in found.get("allOf", [])]
+                if found.get("nullable") is not True or refs != [{"$ref"}]:
+                    wrong.append((name, field_name, found))
+    assert wrong == []
+    for name, field_name in [
+        ("Feedback", "manager_review"),
+        ("Feedback", "self_review"),
+        ("Feedback", "upward_feedback"),
+        ("ProductRole", "pay_band"),
+        ("ProductRoleInput", "pay_band"),
+        ("ProductRolePatch", "pay_band"),
+        ("Cycle", "rating_scale"),
+        ("ReadinessRow", "promotion_cost"),
+    ]:
+        assert schemas[name]["properties"][field_name]["nullable"] is True, (name, field_name)
+
+
+def test_answers_may_carry_more_fields_and_bodies_refuse_unknown_ones(
+    spec: dict[str, Any],
+) -> None:
+    """PRODUCT.md: "responses may carry more": no answer says
+    ``additionalProperties: false``, so a strict client keeps working when a field is
+    added. A request body does: the server refuses unknown fields (422)."""
+    schemas = spec["components"]["schemas"]
+    strict_answers = [
+        name
+        for name in _answer_components(spec)
+        if schemas[name].get("additionalProperties") is not None
+    ]
+    assert strict_answers == []
+    lenient_bodies = [
+        name
+        for name in _body_components(spec)
+        if schemas[name].get("additionalProperties") is not False
+    ]
+    assert lenient_bodies == []
+    assert not _answer_components(spec) & _body_components(spec)
+
+
+#: Answer fields the server writes from a domain enumeration, with its values.
+ENUMS: dict[tuple[str, str], list[str]] = {
+    ("Cycle", "state"): [s.value for s in CycleState],
+    ("Cycle", "allowed_actions"): [a.value for a in CycleAction],
+    ("Member", "status"): [s.value for s in MemberStatus],
+    ("Member", "access_role"): [r.value for r in AccessRole],
+    ("Review", "type"): [t.value for t in ReviewType],
+    ("Review", "status"): [s.value for s in ReviewStatus],
+    ("Review", "allowed_actions"): [a.value for a in ReviewAction],
+    ("Review", "promotion_recommendation"): [r.value for r in Recommendation],
+    ("Review", "potential"): [p.value for p in Potential],
+    ("ReadinessRow", "readiness"): [r.value for r in Readiness],
+    ("ReadinessRow", "manager_recommendation"): [r.value for r in Recommendation],
+    ("Feedback", "readiness"): [r.value for r in Readiness],
+    ("MetricsNineBox", "performance"): [p.value for p in Potential],
+    ("MetricsNineBox", "potential"): [p.value for p in Potential],
+    ("Delivery", "status"): [s.value for s in DeliveryStatus],
+    ("Delivery", "event_type"): list(EVENT_TYPES),
+    ("Token", "token_type"): ["Bearer"],
+}
+#: Names that hold one of a fixed set of values wherever an answer has them.
+ENUM_NAMES = {name for _, name in ENUMS} | {"scopes", "events", "review_types"}
+#: ... but for these: an error's reason phrase.
+NOT_ENUMS = {("ImportRejected", "status")}
+
+
+def _enum(schema: dict[str, Any]) -> list[Any] | None:
+    listed: list[Any] | None = schema.get("items", schema).get("enum")
+    return listed
+
+
+def test_fields_of_a_fixed_set_of_values_list_them(spec: dict[str, Any]) -> None:
+    """An ``enum`` from the domain's enumeration (and null when nullable), so a client
+    gets an enumeration, not a bare string; what is serialised does not change."""
+    schemas = spec["components"]["schemas"]
+    wrong = {}
+    for (name, field_name), values in ENUMS.items():
+        found = schemas[name]["properties"][field_name]
+        expected = [*values, None] if found.get("nullable") else values
+        if _enum(found) != expected:
+            wrong[(name, field_name)] = _enum(found)
+    assert wrong == {}
+    missing = [
+        (name, field_name)
+        for name in _answer_components(spec) - FLASK_SMOREST
+        for field_name, found in schemas[name]["properties"].items()
+        if field_name in ENUM_NAMES and (name, field_name) not in NOT_ENUMS and not _enum(found)
+    ]
+    assert missing == []
+
+
+def test_exclusive_bounds_and_kept_precision_are_documented(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    for name in ("Expectation", "ExpectationInput"):
+        weight = schemas[name]["properties"]["weight"]
+        assert (weight["minimum"], weight.get("exclusiveMinimum")) == (0, True)
+    for name in ("PayBand", "PayBandInput"):
+        for end in ("min", "max"):
+            assert "2 decimal places" in schemas[name]["properties"][end]["description"]
 
 
 # --- If-Match and ETag -------------------------------------------------------------------
@@ -522,6 +662,19 @@ def test_the_walk_meets_every_operation_that_answers_json(
     assert sorted(with_json - walked) == []
 
 
+def _nullable_all_of(validator: Any, all_of: Any, instance: Any, schema: dict[str, Any]) -> Any:
+    """``{"nullable": true, "allOf": [{"$ref": ...}]}``, a nullable nested object, takes
+    null: generated clients read it so (``None | X``). openapi-schema-validator follows
+    the strict reading of OpenAPI 3.0.3, where ``nullable`` needs a ``type`` beside it
+    and the referenced schema refuses null all the same."""
+    if instance is None and schema.get("nullable") is True:
+        return
+    yield from OAS30ReadValidator.VALIDATORS["allOf"](validator, all_of, instance, schema)
+
+
+AnswerValidator = extend(OAS30ReadValidator, {"allOf": _nullable_all_of})
+
+
 def test_real_answers_match_their_documented_schema(
     answers: list[Answer], spec: dict[str, Any], classes: dict[str, type[ma.Schema]]
 ) -> None:
@@ -532,7 +685,7 @@ def test_real_answers_match_their_documented_schema(
     for answer in answers:
         label = f"{answer.method} {answer.path} {answer.status} as {answer.who}"
         schema = _media_schema(spec, answer)
-        validator = OAS30ReadValidator(
+        validator = AnswerValidator(
             {"allOf": [schema], "components": spec["components"]},
             format_checker=oas30_format_checker,
         )

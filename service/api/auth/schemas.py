@@ -5,6 +5,7 @@ from marshmallow import validate
 
 from service.api.base import Schema
 from service.api.fields import StrictInteger
+from service.api.spec_fields import one_of
 
 
 class LogInSchema(Schema):
@@ -27,7 +28,7 @@ class TokenSchema(Schema):
             " in a replayed answer)."
         },
     )
-    token_type = ma.fields.String(metadata={"description": "Always `Bearer`."})
+    token_type = ma.fields.String(metadata=one_of(["Bearer"], "Always `Bearer`."))
     expires_in = StrictInteger(metadata={"description": "Seconds until the token expires."})
 
 

@@ -8,7 +8,8 @@ from marshmallow import validate
 from service.api.base import Schema
 from service.api.fields import StrictBoolean, StrictInteger
 from service.api.schema_forms import sometimes_absent
-from service.domain.cycle import MAX_PEERS_LIMIT, CycleState, ReviewType
+from service.api.spec_fields import one_of
+from service.domain.cycle import MAX_PEERS_LIMIT, CycleAction, CycleState, ReviewType
 
 REVIEW_TYPES = [t.value for t in ReviewType]
 STATES = [s.value for s in CycleState]
@@ -75,10 +76,10 @@ class CycleSchema(Schema):
     )
     state = ma.fields.String(
         dump_only=True,
-        metadata={"description": "draft, active, calibrating, released or cancelled"},
+        metadata=one_of(CycleState, "draft, active, calibrating, released or cancelled"),
     )
     allowed_actions = ma.fields.List(
-        ma.fields.String(),
+        ma.fields.String(metadata=one_of(CycleAction)),
         dump_only=True,
         metadata={
             "description": "What the caller may do next: update, launch, calibrate, "

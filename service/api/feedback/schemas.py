@@ -7,6 +7,8 @@ from service.api.fields import StrictFloat, StrictInteger
 from service.api.reports.schemas import ReadinessOutlookSchema
 from service.api.reviews.schemas import ReviewRatingSchema
 from service.api.schema_forms import sometimes_absent
+from service.api.spec_fields import one_of
+from service.domain.readiness import Readiness
 
 
 class FeedbackScoreSchema(Schema):
@@ -74,10 +76,11 @@ class FeedbackSchema(Schema):
     )
     readiness = ma.fields.String(
         allow_none=True,
-        metadata={
-            "description": "Against the next role: ready_now, ready_soon, not_ready or "
-            "top_of_track (null without a role or a final rating it needs)."
-        },
+        metadata=one_of(
+            Readiness,
+            "Against the next role: ready_now, ready_soon, not_ready or "
+            "top_of_track (null without a role or a final rating it needs).",
+        ),
     )
     outlook = ma.fields.Nested(
         ReadinessOutlookSchema,

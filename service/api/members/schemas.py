@@ -6,6 +6,7 @@ from marshmallow import validate
 from service.api.base import Schema
 from service.api.fields import StrictInteger
 from service.api.schema_forms import sometimes_absent
+from service.api.spec_fields import one_of
 from service.domain.access import AccessRole
 from service.domain.member import MemberStatus
 
@@ -30,7 +31,9 @@ class MemberSchema(Schema):
     product_role_id = ma.fields.UUID(allow_none=True)
     manager_id = ma.fields.UUID(allow_none=True)
     team_id = ma.fields.UUID(allow_none=True)
-    status = ma.fields.String(dump_only=True, metadata={"description": "active or deactivated"})
+    status = ma.fields.String(
+        dump_only=True, metadata=one_of(MemberStatus, "active or deactivated")
+    )
     password = ma.fields.String(
         load_only=True,
         validate=validate.Length(min=12, max=256),

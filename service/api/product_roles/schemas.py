@@ -8,6 +8,7 @@ from service.api.fields import StrictFloat, StrictInteger
 from service.domain.career import CURRENCY_PATTERN, KEY_PATTERN, KEY_RULE
 
 LEVELS = validate.Range(min=0, max=1000)
+ROUNDED = "Kept to 2 decimal places (rounded half to even); answers show the kept value."
 
 
 class PayBandSchema(Schema):
@@ -16,8 +17,16 @@ class PayBandSchema(Schema):
         validate=validate.Regexp(CURRENCY_PATTERN, error="Use an ISO 4217 code such as EUR."),
         metadata={"description": "ISO 4217 code, e.g. EUR."},
     )
-    min = StrictFloat(required=True, validate=validate.Range(min=0, max=1e12))
-    max = StrictFloat(required=True, validate=validate.Range(min=0, max=1e12))
+    min = StrictFloat(
+        required=True,
+        validate=validate.Range(min=0, max=1e12),
+        metadata={"description": f"The band's lower end. {ROUNDED}"},
+    )
+    max = StrictFloat(
+        required=True,
+        validate=validate.Range(min=0, max=1e12),
+        metadata={"description": f"The band's upper end. {ROUNDED}"},
+    )
 
 
 class ExpectationSchema(Schema):
@@ -36,7 +45,10 @@ class ExpectationSchema(Schema):
     weight = StrictFloat(
         required=True,
         validate=validate.Range(min=0, min_inclusive=False, max=1000),
-        metadata={"description": "Greater than 0; relative to the role's other weights."},
+        metadata={
+            "description": "Greater than 0; relative to the role's other weights. Kept to 4 "
+            "decimal places (rounded half to even)."
+        },
     )
     description = ma.fields.String(
         allow_none=True,

@@ -10,6 +10,10 @@ import marshmallow as ma
 
 from service.api.base import Schema
 from service.api.fields import StrictBoolean, StrictFloat, StrictInteger
+from service.api.spec_fields import one_of
+from service.domain.metrics import LEVELS
+from service.domain.readiness import Readiness
+from service.domain.review import Recommendation
 
 NUMBER = "A decimal number, rounded half up to 4 places."
 
@@ -81,16 +85,18 @@ class ReadinessRowSchema(Schema):
     )
     readiness = ma.fields.String(
         allow_none=True,
-        metadata={
-            "description": "ready_now, ready_soon, not_ready or top_of_track; null when it "
+        metadata=one_of(
+            Readiness,
+            "ready_now, ready_soon, not_ready or top_of_track; null when it "
             "cannot be computed yet (a final rating of a next-role competency is missing, "
-            "or the person has no role in the cycle's snapshot)."
-        },
+            "or the person has no role in the cycle's snapshot).",
+        ),
     )
     gaps = ma.fields.List(ma.fields.Nested(ReadinessGapSchema))
     weighted_mean_gap = StrictFloat(allow_none=True, metadata={"description": NUMBER})
     manager_recommendation = ma.fields.String(
-        allow_none=True, metadata={"description": "From the submitted manager review only."}
+        allow_none=True,
+        metadata=one_of(Recommendation, "From the submitted manager review only."),
     )
     disagreement = StrictBoolean(
         metadata={
@@ -159,8 +165,8 @@ class MetricsLeniencySchema(Schema):
 
 
 class MetricsNineBoxSchema(Schema):
-    performance = ma.fields.String()
-    potential = ma.fields.String()
+    performance = ma.fields.String(metadata=one_of(LEVELS))
+    potential = ma.fields.String(metadata=one_of(LEVELS))
     count = StrictInteger()
 
 

@@ -6,6 +6,7 @@ from marshmallow import validate
 from service.api.base import Schema
 from service.api.fields import StrictInteger
 from service.api.schema_forms import sometimes_absent
+from service.api.spec_fields import one_of
 from service.domain.cycle import ReviewType
 from service.domain.review import (
     MAX_EVIDENCE,
@@ -13,6 +14,7 @@ from service.domain.review import (
     MAX_URL_LENGTH,
     Potential,
     Recommendation,
+    ReviewAction,
     ReviewStatus,
 )
 
@@ -67,10 +69,10 @@ class ReviewSchema(Schema):
         ),
     )
     type = ma.fields.String(
-        dump_only=True, metadata={"description": "self, manager, peer or upward"}
+        dump_only=True, metadata=one_of(ReviewType, "self, manager, peer or upward")
     )
     status = ma.fields.String(
-        dump_only=True, metadata={"description": "not_started, in_progress or submitted"}
+        dump_only=True, metadata=one_of(ReviewStatus, "not_started, in_progress or submitted")
     )
     ratings = ma.fields.List(ma.fields.Nested(ReviewRatingSchema))
     summary = ma.fields.String(allow_none=True, validate=validate.Length(max=MAX_SUMMARY))
@@ -85,7 +87,7 @@ class ReviewSchema(Schema):
         metadata={"description": "Manager reviews only: low, medium or high."},
     )
     allowed_actions = ma.fields.List(
-        ma.fields.String(),
+        ma.fields.String(metadata=one_of(ReviewAction)),
         dump_only=True,
         metadata={"description": "What the caller may do next: update, submit, reopen."},
     )

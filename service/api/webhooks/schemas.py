@@ -5,6 +5,7 @@ from marshmallow import validate
 
 from service.api.base import Schema
 from service.api.fields import StrictBoolean, StrictInteger
+from service.api.spec_fields import one_of
 from service.domain.webhook_retries import DeliveryStatus
 from service.domain.webhooks import DEFAULT_SECRET_GRACE, EVENT_TYPES, MAX_URL_LENGTH
 
@@ -105,10 +106,12 @@ class AttemptSchema(Schema):
 class DeliverySchema(Schema):
     id = ma.fields.UUID()
     event_id = ma.fields.UUID(metadata={"description": "Sent as `webhook-id`."})
-    event_type = ma.fields.String()
+    event_type = ma.fields.String(metadata=one_of(EVENT_TYPES))
     payload = ma.fields.Dict(metadata={"description": "The body sent: type, timestamp, data."})
     status = ma.fields.String(
-        metadata={"description": "pending (to be tried at next_attempt_at), delivered or failed."}
+        metadata=one_of(
+            DeliveryStatus, "pending (to be tried at next_attempt_at), delivered or failed."
+        )
     )
     created_at = ma.fields.DateTime()
     next_attempt_at = ma.fields.DateTime(
