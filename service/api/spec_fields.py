@@ -1,5 +1,5 @@
 """How a marshmallow field is written in the OpenAPI document: apispec's rules, with
-three that generated clients read better.
+two that generated clients read better.
 
 - A nullable nested schema is ``{"nullable": true, "allOf": [{"$ref": ...}]}``. apispec
   writes ``anyOf: [{type: object, nullable: true}, {$ref}]`` for OpenAPI 3.0: a
@@ -7,8 +7,6 @@ three that generated clients read better.
   hands back a plain dict.
 - A field whose values are listed (``enum``, from a validator or from
   :func:`one_of` metadata) lists ``null`` too when it is nullable.
-- A bound a ``Range`` excludes (``min_inclusive=False``) is ``exclusiveMinimum``
-  (or ``exclusiveMaximum``), not an inclusive ``minimum``.
 """
 
 from __future__ import annotations
@@ -39,19 +37,6 @@ class Converter(OpenAPIConverter):
             # Beside an ``allOf`` too: a nested field with metadata has its ``$ref`` there.
             return {"nullable": True}
         attributes: dict[str, Any] = super().field2nullable(field, ret)
-        return attributes
-
-    def field2range(self, field: ma.fields.Field[Any], ret: dict[str, Any]) -> dict[str, Any]:
-        attributes: dict[str, Any] = super().field2range(field, ret)
-        for validator in field.validators:
-            if not isinstance(validator, ma.validate.Range):
-                continue
-            for bound, inclusive, key in (
-                (validator.min, validator.min_inclusive, "Minimum"),
-                (validator.max, validator.max_inclusive, "Maximum"),
-            ):
-                if bound is not None and not inclusive and key.lower() in attributes:
-                    attributes["exclusive" + key] = True
         return attributes
 
 

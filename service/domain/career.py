@@ -201,8 +201,8 @@ def check_expectations(
         seen.add(spec.competency_id)
         if not low <= spec.expected_score <= high:
             problems["expected_score"] = [f"Must be on the organisation's scale, {low} to {high}."]
-        if spec.weight <= 0:
-            problems["weight"] = ["Must be greater than 0."]
+        if spec.weight.quantize(WEIGHT_PLACES) <= 0:  # as it would be kept
+            problems["weight"] = [f"Must be at least {WEIGHT_PLACES}."]
         if problems:
             errors[str(index)] = problems
     if errors:

@@ -107,6 +107,7 @@ def test_a_level_is_unique_per_track(orgs: OrgFactory) -> None:
         ({"expected_score": 0}, ("expectations", "0", "expected_score")),
         ({"weight": 0}, ("expectations", "0", "weight")),
         ({"weight": -1}, ("expectations", "0", "weight")),
+        ({"weight": 0.00001}, ("expectations", "0", "weight")),  # would be kept as 0
         ({"competency_id": str(uuid.uuid4())}, ("expectations", "0", "competency_id")),
     ],
 )

@@ -115,11 +115,30 @@ def test_newest_first_and_paginated(orgs: OrgFactory) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["since=yesterday", "since=2026-01-01T00:00:00", "entity_id=1", "until=2026-13-01"]
+    "query",
+    [
+        "since=yesterday",
+        "since=2026-01-01T00:00:00",
+        "entity_id=1",
+        "until=2026-13-01",
+        "entity_type=cycle",  # a misspelt kind (review_cycle) is not an empty list
+    ],
 )
 def test_bad_filters_answer_422(orgs: OrgFactory, query: str) -> None:
     org = orgs.create()
     expect(org.admin.api.get(f"/api/v1/audit-events?{query}"), 422)
+
+
+def test_the_kinds_of_entity_are_listed_and_each_filters(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    org.add_member(title="PM")
+    refused = expect(org.admin.api.get("/api/v1/audit-events?entity_type=cycle"), 422)
+    assert list(refused["errors"]) == ["entity_type"]
+    kinds = {e["entity_type"] for e in expect(org.admin.api.get("/api/v1/audit-events"), 200)}
+    assert {"organisation", "member", "competency", "product_role"} <= kinds
+    for kind in kinds:
+        found = expect(org.admin.api.get(f"/api/v1/audit-events?entity_type={kind}"), 200)
+        assert {e["entity_type"] for e in found} == {kind}
 
 
 def test_only_admins_read_the_audit_log(orgs: OrgFactory) -> None:

@@ -328,11 +328,12 @@ def test_fields_of_a_fixed_set_of_values_list_them(spec: dict[str, Any]) -> None
     assert missing == []
 
 
-def test_exclusive_bounds_and_kept_precision_are_documented(spec: dict[str, Any]) -> None:
+def test_bounds_and_kept_precision_are_documented(spec: dict[str, Any]) -> None:
     schemas = spec["components"]["schemas"]
     for name in ("Expectation", "ExpectationInput"):
         weight = schemas[name]["properties"]["weight"]
-        assert (weight["minimum"], weight.get("exclusiveMinimum")) == (0, True)
+        assert (weight["minimum"], weight["maximum"]) == (0.0001, 1000)
+        assert "4 decimal places" in weight["description"]
     for name in ("PayBand", "PayBandInput"):
         for end in ("min", "max"):
             assert "2 decimal places" in schemas[name]["properties"][end]["description"]

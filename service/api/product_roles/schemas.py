@@ -44,10 +44,10 @@ class ExpectationSchema(Schema):
     )
     weight = StrictFloat(
         required=True,
-        validate=validate.Range(min=0, min_inclusive=False, max=1000),
+        validate=validate.Range(min=0.0001, max=1000),
         metadata={
-            "description": "Greater than 0; relative to the role's other weights. Kept to 4 "
-            "decimal places (rounded half to even)."
+            "description": "At least 0.0001; relative to the role's other weights. Kept to "
+            "4 decimal places (rounded half to even)."
         },
     )
     description = ma.fields.String(
