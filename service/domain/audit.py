@@ -16,6 +16,7 @@ AUDITED_ENTITIES = (
     "competency",
     "cycle_participant",
     "member",
+    "member_import",
     "organisation",
     "product_role",
     "review",
