@@ -17,6 +17,13 @@ from service.application.career_ports import RolePosition, StrandedExpectation
 from service.application.pagination import Page, PageRequest
 from service.domain.career import Competency, ProductRole, Team
 
+#: First key of the transaction-level advisory lock on an organisation's ladder: what
+#: its expectations must fit (the rating scale, the competencies not retired) and the
+#: expectations themselves. Distinct from ``repositories.ADMINS_LOCK`` and
+#: ``API_TOKENS_LOCK``, ``structure_repositories.REPORTING_LOCK`` and
+#: ``webhook_repositories.WEBHOOKS_LOCK``.
+LADDER_LOCK = 0x1ADD
+
 
 class TeamRepository(Repository[Team]):
     entity = Team
@@ -60,6 +67,9 @@ class CompetencyRepository(Repository[Competency]):
 class ProductRoleRepository(Repository[ProductRole]):
     entity = ProductRole
     table = tables.product_roles
+
+    def lock_ladder(self) -> None:
+        self.hold_lock(LADDER_LOCK)
 
     def list(self, page: PageRequest, track: str | None) -> Page[ProductRole]:
         c = tables.product_roles.c

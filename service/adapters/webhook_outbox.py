@@ -31,11 +31,15 @@ from service.domain.webhook_retries import DeliveryStatus, NextStep
 # One statement, whatever the number of endpoints, and none of its rows when no
 # active endpoint subscribes: the event row is written only for someone to deliver to.
 # Deliveries fall due at the database's now(), the clock the claim compares with.
+# The endpoints are read FOR KEY SHARE: an endpoint whose deletion is in flight is
+# waited for, then skipped (a plain read would pick it, and the delivery's foreign key
+# would fail once the deletion commits); one read here is not deleted before the commit.
 _ENQUEUE = text(
     """
     WITH targets AS (
         SELECT id FROM webhooks
         WHERE org_id = :org_id AND active AND CAST(:type AS varchar) = ANY(events)
+        FOR KEY SHARE
     ), event AS (
         INSERT INTO webhook_events (org_id, id, type, payload, created_at)
         SELECT :org_id, :event_id, :type, CAST(:payload AS jsonb), :created_at

@@ -109,6 +109,15 @@ class Competencies(Protocol):
 
 
 class ProductRoles(Protocol):
+    def lock_ladder(self) -> None:
+        """Serialise, in the organisation until the transaction ends, the changes that
+        must keep every expectation within the rating scale and on a competency still
+        in use: writing a role's expectations, changing the scale, retiring a
+        competency. Each checks what the others change, so without it two of them
+        could each pass their check and commit together what neither allows. Taken
+        before the use case changes anything, and no other advisory lock after it."""
+        ...
+
     def add(self, role: ProductRole) -> None: ...
 
     def get(self, role_id: UUID) -> ProductRole | None: ...
@@ -135,7 +144,12 @@ class ProductRoles(Protocol):
 class ReportingLines(Protocol):
     def lock(self) -> None:
         """Serialise reporting-line changes of the organisation until the transaction ends,
-        so that two concurrent changes cannot close a loop between them."""
+        so that two concurrent changes cannot close a loop between them; and, with
+        them, deactivations against the launches and peer nominations that create
+        reviews for people (a deactivation withdraws what its member had to write).
+
+        Lock order: the admins' lock (``Members.lock_admins``), a cycle's row and a
+        participant's are taken before this one, never while it is held."""
         ...
 
     def manager_chain(self, start_id: UUID, stop_at: UUID | None = None) -> list[ChainLink]:

@@ -81,6 +81,11 @@ def update_competency(
     if competency is None:
         raise NotFound("Competency")
     check_version(competency.version, expected_version)
+    if values.get("retired") and not competency.retired:
+        # Before anything changes: a role write in flight commits first, and its
+        # expectation on this competency is then taken off below (or it waits, and
+        # then finds the competency retired).
+        ctx.uow.product_roles.lock_ladder()
     before = audit.snapshot(competency)
     if "key" in values:
         validate_key(values["key"], "key")

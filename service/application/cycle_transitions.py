@@ -3,6 +3,12 @@
 Each transition locks the cycle's row first, so two concurrent requests queue up
 and the second meets the state the first left (409), and each commits once with
 its audit event. A refused transition changes nothing.
+
+A launch then takes the organisation's reporting-lines lock (cycle row first, then
+the lock, as a nomination does; a deactivation takes the same lock before it hands
+over or withdraws reviews). A member deactivated while a cycle launches is therefore
+either gone before the launch reads the people, or deactivated after the launch has
+committed, when the withdrawal finds the cycle active.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ def launch_cycle(ctx: Context, cycle_id: UUID, expected_version: int | None) -> 
     """Snapshot the scale, thresholds, ladder, and each participant's role and
     manager, and create every self, manager and upward review: one transaction."""
     cycle = _begin(ctx, cycle_id, expected_version)
+    # Before anyone is read (see the module's docstring).
+    ctx.uow.reporting_lines.lock()
     organisation = ctx.uow.organisations.get(ctx.caller.org_id)
     if organisation is None:
         raise NotFound("Organisation")

@@ -128,6 +128,9 @@ def update_organisation(
         new_settings = merge_settings(org.settings, dict(settings))
         if new_settings["rating_scale"] != org.settings["rating_scale"]:
             scale = new_settings["rating_scale"]
+            # Before anything changes; an expectation written meanwhile waits, then
+            # checks itself against the new scale.
+            ctx.uow.product_roles.lock_ladder()
             check_scale_change(ctx, int(scale["min"]), int(scale["max"]))
         org.settings = new_settings
     if name is not None:

@@ -69,6 +69,13 @@ def nominate_peers(
             "The reviewee does not take part in this cycle.",
             {"reviewee_id": ["Not a participant of this cycle."]},
         )
+    # Before the reviewee and the peers are read: a deactivation takes this lock before
+    # it withdraws what its member had to write or to be reviewed on, so it either
+    # commits first (the peer or reviewee is then refused below) or waits, and then
+    # withdraws the peer reviews created here. Lock order: the cycle's row, the
+    # reviewee's participation, then the reporting lines (a launch: the cycle, then
+    # the reporting lines).
+    ctx.uow.reporting_lines.lock()
     reviewee = ctx.uow.members.get(reviewee_id)
     if reviewee is None or not reviewee.is_active:
         raise Conflict("The reviewee has left the organisation: nobody reviews them now.")

@@ -102,6 +102,8 @@ def _organisation(ctx: Context) -> Organisation:
 
 
 def _check(ctx: Context, specs: Sequence[ExpectationSpec]) -> None:
+    """Under the ladder lock: the scale and the catalogue read here cannot change
+    before this transaction commits (``update_organisation``, ``update_competency``)."""
     usable: list[Competency] = [c for c in ctx.uow.competencies.all() if not c.retired]
     check_expectations(specs, _organisation(ctx).scale_range, (c.id for c in usable))
 
@@ -109,6 +111,7 @@ def _check(ctx: Context, specs: Sequence[ExpectationSpec]) -> None:
 def create_product_role(ctx: Context, cmd: NewProductRole) -> RoleView:
     require_ladder_editor(ctx)
     validate_key(cmd.track, "track")
+    ctx.uow.product_roles.lock_ladder()
     _check(ctx, cmd.expectations)
     role = ProductRole(
         org_id=ctx.caller.org_id,
@@ -138,6 +141,10 @@ def update_product_role(
 ) -> RoleView:
     """Any field; ``expectations``, when sent, is the whole new list (matched by competency)."""
     require_ladder_editor(ctx)
+    if "expectations" in values:
+        # Before the role is read or changed: a retirement in flight has dropped its
+        # expectations from it by then (see ``_check``).
+        ctx.uow.product_roles.lock_ladder()
     role = _role(ctx, role_id)
     check_version(role.version, expected_version)
     before = audit.snapshot(role)
@@ -185,7 +192,8 @@ def delete_product_role(ctx: Context, role_id: UUID, expected_version: int | Non
 
 
 def check_scale_change(ctx: Context, low: int, high: int) -> None:
-    """Refuse a rating scale that would leave an expectation of the ladder outside it."""
+    """Refuse a rating scale that would leave an expectation of the ladder outside it.
+    Call it under the ladder lock, so that no expectation written meanwhile escapes it."""
     stranded = ctx.uow.product_roles.stranded(low, high)
     if stranded:
         raise Invalid(

@@ -5,6 +5,11 @@ connection plays that transition: it locks the row and moves the state, then wai
 until the write under test is seen blocked on it (``pg_blocking_pids``), and only
 then commits. The write must then meet the new state (409), never commit against the
 old one. Without the share lock the write would not wait at all, and the test fails.
+
+The helpers serve the ``test_races_*`` modules too: there the transaction in flight is
+a real request, held at a chosen point (``Held``), and ``interleave`` runs another
+request against it. No sleep orders anything: a request is released only once the
+other is seen waiting on its locks (or has finished without waiting).
 """
 
 from __future__ import annotations
@@ -13,15 +18,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
+import pytest
 from flask import Flask
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from tests.support.api import ApiClient, OrgFactory, expect
 from tests.support.cycles import CYCLES, build_team, etag, launched_cycle, review_of
 from tests.support.database import owner_connection
 
-WAIT_SECONDS = 10
+#: How long a step may take before the test gives up on it (only a failing test waits
+#: that long: every wait ends as soon as what it waits for happens).
+WAIT_SECONDS = 30
 
 
 @contextmanager
@@ -59,6 +70,27 @@ def blocked_behind(owner_url: str, pid: int, done: threading.Event) -> bool:
     return False
 
 
+class Answering(threading.Thread):
+    """A request on a thread of its own; ``done`` is set once it has answered (or failed)."""
+
+    def __init__(self, request: Callable[[], TestResponse]) -> None:
+        super().__init__(daemon=True)
+        self.request = request
+        self.answer: TestResponse | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.answer = self.request()
+        finally:
+            self.done.set()
+
+    def result(self) -> TestResponse:
+        self.join(WAIT_SECONDS)
+        assert self.answer is not None, "the request did not finish"
+        return self.answer
+
+
 def run_during_transition(
     owner_url: str,
     org_id: str,
@@ -67,23 +99,73 @@ def run_during_transition(
     write: Callable[[], TestResponse],
 ) -> TestResponse:
     """Run ``write`` while a transition to ``state`` is in flight; its response."""
-    answers: list[TestResponse] = []
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            answers.append(write())
-        finally:
-            done.set()
-
+    thread = Answering(write)
     with transition_in_flight(owner_url, org_id, cycle_id, state) as pid:
-        thread = threading.Thread(target=run)
         thread.start()
-        waited = blocked_behind(owner_url, pid, done)
-    thread.join(WAIT_SECONDS)
+        waited = blocked_behind(owner_url, pid, thread.done)
+    answer = thread.result()
     assert waited, "the write did not wait for the transition in flight"
-    assert answers, "the write did not finish"
-    return answers[0]
+    return answer
+
+
+class Held:
+    """Holds the first request that calls ``owner.name``, just after that call returns
+    (its transaction open, whatever it has locked still held), until ``release``.
+    ``session_of`` finds the request's session from the call's first argument (a
+    repository's ``session``, a use case's ``ctx.uow.session``)."""
+
+    def __init__(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        owner: object,
+        name: str,
+        session_of: Callable[[Any], Session],
+    ) -> None:
+        self.reached = threading.Event()
+        self.pid = 0
+        self._go = threading.Event()
+        original = getattr(owner, name)
+
+        def held(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            if not self.reached.is_set():
+                # On the connection itself: no autoflush, nothing else of the request runs.
+                connection = session_of(args[0]).connection()
+                self.pid = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+                self.reached.set()
+                self._go.wait(2 * WAIT_SECONDS)
+            return result
+
+        monkeypatch.setattr(owner, name, held)
+
+    def release(self) -> None:
+        self._go.set()
+
+
+@dataclass(frozen=True)
+class Interleaved:
+    held: TestResponse
+    then: TestResponse
+    #: Whether ``then`` came to wait on a lock ``held`` had taken.
+    waited: bool
+
+
+def interleave(
+    owner_url: str, held: Held, first: Callable[[], TestResponse], then: Callable[[], TestResponse]
+) -> Interleaved:
+    """Run ``first`` until ``held`` holds it, then ``then`` while it is held; let ``first``
+    go on (and commit) once ``then`` waits on its locks, or has answered without waiting."""
+    one = Answering(first)
+    one.start()
+    reached = held.reached.wait(WAIT_SECONDS)
+    two = Answering(then)
+    try:
+        assert reached, f"the first request was never held: {one.answer and one.answer.json}"
+        two.start()
+        waited = blocked_behind(owner_url, held.pid, two.done)
+    finally:
+        held.release()
+    return Interleaved(one.result(), two.result(), waited)
 
 
 def test_a_review_submission_waits_for_the_start_of_calibration(
