@@ -66,6 +66,12 @@ def _calibrated_participant(ctx: Context, cycle: ReviewCycle, member_id: UUID) -
         raise NotFound("Participant")
     if member_id == caller.member_id:
         raise Forbidden("Nobody calibrates their own ratings; another admin or head does.")
+    if member_id in ctx.uow.reviews.awaited_from(cycle.id, caller.member_id):
+        # Calibrating shows the manager's ratings, which blindness hides from them.
+        raise Forbidden(
+            "You have still to submit a review of this person: another admin or head of "
+            "product calibrates them."
+        )
     if not caller.is_admin and not ctx.uow.reporting_lines.oversees(caller.member_id, member_id):
         raise Forbidden("A head of product calibrates only people in their reporting subtree.")
     return participant

@@ -16,6 +16,8 @@ from service.domain.cycle import CycleState, ReviewCycle, ReviewType
 from service.domain.errors import Conflict, Forbidden, Invalid
 from service.domain.review import Review, check_nomination
 
+NOT_YOURS = "Only the reviewee's manager (or the reviewee, if allowed) nominates peers."
+
 
 @dataclass(frozen=True, slots=True)
 class Nomination:
@@ -65,6 +67,10 @@ def nominate_peers(
     # per-reviewee maximum holds under concurrency too.
     participant = ctx.uow.participants.get(cycle.id, reviewee_id, lock=True)
     if participant is None:
+        # Who takes part is news only to those who may nominate for the person: anyone
+        # else hears the refusal a participant would give them.
+        if not (caller.is_admin or ctx.uow.reporting_lines.oversees(caller.member_id, reviewee_id)):
+            raise Forbidden(NOT_YOURS)
         raise Invalid(
             "The reviewee does not take part in this cycle.",
             {"reviewee_id": ["Not a participant of this cycle."]},
@@ -80,9 +86,7 @@ def nominate_peers(
     if reviewee is None or not reviewee.is_active:
         raise Conflict("The reviewee has left the organisation: nobody reviews them now.")
     if not _may_nominate(ctx, cycle, participant, caller.member_id):
-        raise Forbidden(
-            "Only the reviewee's manager (or the reviewee, if allowed) nominates peers."
-        )
+        raise Forbidden(NOT_YOURS)
     cycle.require_state(CycleState.ACTIVE, "Nominating peers")
     if ReviewType.PEER not in cycle.takes:
         raise Conflict("This cycle has no peer reviews.")

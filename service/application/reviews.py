@@ -230,7 +230,7 @@ def save_review(
             entity_id=review.id,
             action="started",
             before={"status": ReviewStatus.NOT_STARTED.value},
-            after={"status": review.status.value},
+            after=review.audit_facts(),  # whom it is about: hidden from them
         )
     ctx.uow.commit()
     return _present(loaded, rules)
@@ -269,7 +269,7 @@ def reopen_review(ctx: Context, review_id: UUID, expected_version: int | None) -
         entity_id=review.id,
         action="reopened",
         before={"status": ReviewStatus.SUBMITTED.value},
-        after={"status": review.status.value},
+        after=review.audit_facts(),  # whom it is about: hidden from them
     )
     ctx.uow.commit()
     return _present(loaded, rules)

@@ -266,8 +266,9 @@ class Review(TenantOwned):
         self.updated_at = now
 
     def audit_facts(self) -> dict[str, Any]:
-        """What the audit log keeps of a submission: that it happened, never what the
-        review says (the log is read by admins, who may be its reviewee)."""
+        """What the audit log keeps of a review's start, submission or reopening: that it
+        happened and whom it is about (the log hides it from them: admins read the log,
+        and may be its reviewee), never what the review says."""
         return {
             "status": self.status.value,
             "type": self.type.value,

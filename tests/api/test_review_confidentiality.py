@@ -125,3 +125,55 @@ def test_a_manager_of_the_reviewee_is_not_their_peer(world: World) -> None:
         assert "reviewer_ids" in refused["errors"]
     peers = {"reviewee_id": pm.id, "reviewer_ids": [team.pms[0].id]}
     expect(world.other_admin.api.post(path, json=peers), 201)
+
+
+def test_a_reviewer_with_a_review_still_to_write_does_not_calibrate(world: World) -> None:
+    """Calibrating answers the manager's ratings, which blindness hides from them."""
+    pm = world.team.pms[0]
+    nominate = {"reviewee_id": pm.id, "reviewer_ids": [world.other_admin.id]}
+    expect(world.admin.api.post(f"{CYCLES}/{world.cycle_id}/peer-nominations", json=nominate), 201)
+    expect(world.admin.api.post(f"{CYCLES}/{world.cycle_id}/calibrate", json={"force": True}), 200)
+    path = f"{CYCLES}/{world.cycle_id}/participants/{pm.id}/calibration"
+    refused = expect(world.other_admin.api.put(path, json={"ratings": []}), 403)
+    assert "final_ratings" not in refused
+    answer = expect(world.admin.api.put(path, json={"ratings": []}), 200)
+    assert answer["final_ratings"]  # the manager's, to an admin who owes no review of them
+
+
+def test_an_admin_learns_nobody_writing_about_them_from_the_audit_log(world: World) -> None:
+    """A review's start and reopening name whom it is about, so the log hides them from
+    that person as it hides the submission: their actor is the author."""
+    peer = world.team.pms[1]
+    nominate = {"reviewee_id": world.admin.id, "reviewer_ids": [peer.id]}
+    expect(
+        world.other_admin.api.post(f"{CYCLES}/{world.cycle_id}/peer-nominations", json=nominate),
+        201,
+    )
+    draft = review_of(peer.api, world.cycle_id, "peer", world.admin.id)
+    write_review(peer.api, draft["id"], scores(world.team.ladder, 2), submit=False)
+    query = {"cycle_id": world.cycle_id, "reviewee_id": world.admin.id, "page_size": 100}
+    about_me = {
+        r["id"]
+        for r in expect(world.other_admin.api.get("/api/v1/reviews", query_string=query), 200)
+    }
+    assert draft["id"] in about_me
+
+    def review_events(api: Any) -> list[dict[str, Any]]:
+        path = "/api/v1/audit-events?entity_type=review&page_size=100"
+        return [e for e in expect(api.get(path), 200) if e["entity_id"] in about_me]
+
+    started = [e for e in review_events(world.other_admin.api) if e["action"] == "started"]
+    assert [e["actor_id"] for e in started if e["entity_id"] == draft["id"]] == [peer.id]
+    assert review_events(world.admin.api) == []
+
+
+def test_who_takes_part_is_no_news_to_someone_who_may_not_nominate(world: World) -> None:
+    newcomer = world.team.org.add_member(title="Joined after the launch")
+    path = f"{CYCLES}/{world.cycle_id}/peer-nominations"
+    pm = world.team.pms[0]
+    for reviewee in (world.team.pms[1], newcomer):  # a participant, and not one
+        body = {"reviewee_id": reviewee.id, "reviewer_ids": [world.other_admin.id]}
+        expect(pm.api.post(path, json=body), 403)
+    body = {"reviewee_id": newcomer.id, "reviewer_ids": [pm.id]}
+    refused = expect(world.admin.api.post(path, json=body), 422)
+    assert "reviewee_id" in refused["errors"]
