@@ -18,7 +18,7 @@ from service.domain.credentials import (
     hash_secret,
     new_secret,
 )
-from service.domain.errors import Conflict, Invalid, NotFound
+from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 
 #: Each token has a request budget of its own: the cap bounds what one organisation's
 #: tokens can spend together.
@@ -40,12 +40,12 @@ class CreatedApiToken:
 
 def create_api_token(ctx: Context, cmd: NewApiToken) -> CreatedApiToken:
     caller = require_org_admin(ctx)
+    if caller.token_id is not None:
+        # A token that could mint tokens would outlive its own expiry and revocation.
+        raise Forbidden("API tokens are created by a signed-in admin, not by another token.")
     now = ctx.now()
     if cmd.expires_at is not None and cmd.expires_at <= now:
         raise Invalid("The expiry is in the past.", {"expires_at": ["Must be in the future."]})
-    # A token never holds more than the token that made it.
-    for scope in cmd.scopes:
-        caller.require_scope(scope)
     if ctx.uow.api_tokens.active_count(now) >= MAX_ACTIVE_API_TOKENS:
         raise Conflict(
             f"The organisation already has {MAX_ACTIVE_API_TOKENS} active API tokens, the"

@@ -17,6 +17,7 @@ from service.domain.credentials import (
     new_secret,
 )
 from service.domain.errors import Invalid, NotFound, TooManyRequests, Unauthenticated
+from service.domain.member import normalise_email
 
 INVALID_LOGIN = "The organisation, email or password is not correct."
 MIN_PASSWORD_LENGTH = 12
@@ -30,7 +31,10 @@ class IssuedToken:
 
 
 def _identity(slug: str, email: str) -> str:
-    return hashlib.sha256(f"{slug.strip().lower()}\n{email.strip().lower()}".encode()).hexdigest()
+    """The failure counter's key: the very slug and email the log-in looks up (already
+    normalised), so that no spelling counts apart yet matches the same member (Python
+    and PostgreSQL lower-case some letters differently: "İ")."""
+    return hashlib.sha256(f"{slug}\n{email}".encode()).hexdigest()
 
 
 def check_password_strength(password: str) -> None:
@@ -49,6 +53,7 @@ def log_in(ctx: Context, slug: str, email: str, password: str) -> IssuedToken:
     """
     policies = ctx.policies
     window = int(policies.login_window.total_seconds())
+    slug, email = slug.strip().lower(), normalise_email(email)
     identity = _identity(slug, email)
     credentials = ctx.uow.credentials
     failures, retry_after = credentials.login_failures(identity, window)

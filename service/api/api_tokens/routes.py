@@ -44,7 +44,9 @@ class ApiTokens(MethodView):
             "The answer alone carries the secret (`token`); it acts as you, within its"
             " scopes.\n\nEach token has a request budget of its own, so an organisation"
             f" holds at most {MAX_ACTIVE_API_TOKENS} active tokens (neither revoked nor"
-            " expired): one more answers 409 until one is revoked or expires."
+            " expired): one more answers 409 until one is revoked or expires.\n\nTokens are"
+            " made by a signed-in admin: an API token asking for one is refused (403), as a"
+            " token it made would outlive its own expiry and revocation."
         ),
     )
     @blp.arguments(ApiTokenSchema)
