@@ -16,6 +16,7 @@ from service.adapters.repositories import Repository, paginate
 from service.application.career_ports import RolePosition, StrandedExpectation
 from service.application.pagination import Page, PageRequest
 from service.domain.career import Competency, ProductRole, Team
+from service.domain.cycle import CycleState
 
 #: First key of the transaction-level advisory lock on an organisation's ladder: what
 #: its expectations must fit (the rating scale, the competencies not retired) and the
@@ -43,6 +44,18 @@ class TeamRepository(Repository[Team]):
         return int(
             self.session.execute(
                 select(func.count()).where(m.org_id == self.org_id, m.team_id == team_id)
+            ).scalar_one()
+        )
+
+    def draft_cycle_count(self, team_id: UUID) -> int:
+        c = tables.review_cycles.c
+        return int(
+            self.session.execute(
+                select(func.count()).where(
+                    c.org_id == self.org_id,
+                    c.state == CycleState.DRAFT,
+                    c.team_ids.contains([team_id]),
+                )
             ).scalar_one()
         )
 

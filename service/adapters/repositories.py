@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -136,20 +136,34 @@ class MemberRepository(Repository[Member]):
     def lock_admins(self) -> None:
         self.hold_lock(ADMINS_LOCK)
 
-    def active_admin_count(self) -> int:
+    def active_admin_count(self, now: datetime, *, excluding: Collection[UUID] = ()) -> int:
         # Counted under the lock, held until the transaction ends: of two admins
         # demoting each other at once, the second counts after the first commits.
         self.lock_admins()
         c = tables.members.c
-        return int(
-            self.session.execute(
-                select(func.count())
-                .select_from(Member)
-                .where(
-                    c.access_role == AccessRole.ADMIN.value, c.status == MemberStatus.ACTIVE.value
-                )
-            ).scalar_one()
+        i = tables.invitations.c
+        invited = (
+            select(i.id)
+            .where(
+                i.org_id == c.org_id,
+                i.member_id == c.id,
+                i.accepted_at.is_(None),
+                i.expires_at > now,
+            )
+            .exists()
         )
+        counted = (
+            select(func.count())
+            .select_from(Member)
+            .where(
+                c.access_role == AccessRole.ADMIN.value,
+                c.status == MemberStatus.ACTIVE.value,
+                or_(c.password_hash.is_not(None), invited),
+            )
+        )
+        if excluding:
+            counted = counted.where(c.id.not_in(list(excluding)))
+        return int(self.session.execute(counted).scalar_one())
 
 
 class ApiTokenRepository(Repository[ApiToken]):

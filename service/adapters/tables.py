@@ -75,9 +75,10 @@ teams = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     created_at_column(),
     PrimaryKeyConstraint("org_id", "id"),
-    UniqueConstraint("org_id", "name"),
     ForeignKeyConstraint(["org_id"], ["organisations.id"], ondelete="CASCADE"),
 )
+# Names are unique in any case (migration 0016): the people CSV names teams in any case.
+Index("uq_teams_org_id_name", teams.c.org_id, func.lower(teams.c.name), unique=True)
 
 competencies = Table(
     "competencies",

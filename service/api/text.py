@@ -1,23 +1,17 @@
-"""Text PostgreSQL cannot store: a NUL character, or half of a surrogate pair (which
-UTF-8 cannot encode). Refused at the edge as a field error, not met as a driver error."""
+"""Text PostgreSQL cannot store, anywhere in a JSON body (``domain.text`` says which),
+refused at the edge as a field error."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-UNSTORABLE = "Contains a character that cannot be stored (NUL, or an unpaired surrogate)."
+from service.domain.text import UNSTORABLE, storable
 
 
 def _unstorable(value: Any) -> bool:
     if isinstance(value, str):
-        if "\x00" in value:
-            return True
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
+        return not storable(value)
     if isinstance(value, Mapping):
         return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
     if isinstance(value, list | tuple):

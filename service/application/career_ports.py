@@ -97,6 +97,10 @@ class Teams(Protocol):
 
     def member_count(self, team_id: UUID) -> int: ...
 
+    def draft_cycle_count(self, team_id: UUID) -> int:
+        """The draft cycles whose ``team_ids`` name the team."""
+        ...
+
 
 class Competencies(Protocol):
     def add(self, competency: Competency) -> None: ...

@@ -27,7 +27,11 @@ class RoleAndTeamLookup:
         for role in roles:
             self.roles_by_name.setdefault(role.name.casefold(), []).append(role)
         self.team_ids = set(teams)
-        self.teams_by_name = {name.casefold(): team_id for team_id, name in teams.items()}
+        # Unique in any case in the database (lower-case), but casefolding joins a few
+        # more ("Straße", "STRASSE"): those are ambiguous, as roles sharing a name are.
+        self.teams_by_name: dict[str, list[UUID]] = {}
+        for team_id, name in teams.items():
+            self.teams_by_name.setdefault(name.casefold(), []).append(team_id)
         self.new_teams: dict[str, Team] = {}
 
     def role(self, value: str) -> UUID | str:
@@ -48,8 +52,11 @@ class RoleAndTeamLookup:
         if as_id is not None:
             return as_id if as_id in self.team_ids else "No team has this id."
         key = value.casefold()
-        if key in self.teams_by_name:
-            return self.teams_by_name[key]
+        found = self.teams_by_name.get(key, [])
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return f"{len(found)} teams have this name, in different cases; give the team's id."
         if key not in self.new_teams:
             self.new_teams[key] = Team(org_id=self.org_id, id=uuid.uuid4(), name=value)
         return self.new_teams[key].id

@@ -66,7 +66,12 @@ def import_members(
         caller.org_id, ctx.uow.product_roles.positions(), ctx.uow.teams.names()
     )
     planned, problems = _plan(people_file, existing, lookup, report)
-    problems += people_file.problems + _check_chart(people_file, planned, existing)
+    problems += people_file.problems + _check_chart(
+        people_file,
+        planned,
+        existing,
+        lambda demoted: ctx.uow.members.active_admin_count(ctx.now(), excluding=demoted),
+    )
     if problems:
         raise ImportRejected(problems)
     created = [p for p in planned.values() if p.email not in existing]
@@ -200,9 +205,14 @@ def _person(
 
 
 def _check_chart(
-    people_file: PeopleFile, planned: dict[str, PersonRecord], existing: dict[str, PersonRecord]
+    people_file: PeopleFile,
+    planned: dict[str, PersonRecord],
+    existing: dict[str, PersonRecord],
+    admins_left: Callable[[list[UUID]], int],
 ) -> list[RowError]:
-    """The chart after the import, as a whole: no reporting loop, an admin left."""
+    """The chart after the import, as a whole: no reporting loop, an admin left who can
+    log in. ``admins_left(ids)`` counts those other than ``ids``: the people an import
+    adds have no password, so only an admin it keeps can be that one."""
     after = {p.email: p for p in existing.values()} | planned
     managers = {p.id: p.manager_id for p in after.values()}
     emails = {p.id: p.email for p in after.values()}
@@ -217,17 +227,19 @@ def _check_chart(
                 problems.append(
                     RowError(line, "manager_email", f"This makes a reporting loop: {described}.")
                 )
-    admins = [
-        p
-        for p in after.values()
-        if p.access_role == AccessRole.ADMIN.value and p.status == MemberStatus.ACTIVE.value
-    ]
-    if not admins:
-        for email in planned:
-            was = existing.get(email)
-            if was is not None and was.access_role == AccessRole.ADMIN.value:
-                problems.append(RowError(line_of[email], "access_role", LAST_ADMIN))
+    demoted = [p for p in planned.values() if _demotes_an_admin(existing.get(p.email), p)]
+    if demoted and admins_left([p.id for p in demoted]) < 1:
+        problems += [RowError(line_of[p.email], "access_role", LAST_ADMIN) for p in demoted]
     return problems
+
+
+def _demotes_an_admin(was: PersonRecord | None, person: PersonRecord) -> bool:
+    admin, active = AccessRole.ADMIN.value, MemberStatus.ACTIVE.value
+    return (
+        was is not None
+        and (was.access_role, was.status) == (admin, active)
+        and person.access_role != admin
+    )
 
 
 def _audit_events(

@@ -129,7 +129,7 @@ def update_member(
         new_role = AccessRole(values.pop("access_role"))
         leaves_admins = member.access_role is AccessRole.ADMIN and new_role is not AccessRole.ADMIN
         if leaves_admins and member.is_active:
-            _keep_an_admin(ctx)
+            _keep_an_admin(ctx, member)
         member.access_role = new_role
     if "name" in values:
         member.name = values.pop("name").strip()
@@ -147,11 +147,12 @@ def update_member(
     return member
 
 
-def _keep_an_admin(ctx: Context) -> None:
-    """Before an active admin stops being one. The count takes the organisation's
-    admin lock first: this runs before ``apply_structure`` takes the reporting lines',
-    in the order the CSV import takes them too."""
-    require_an_admin(ctx.uow.members.active_admin_count() - 1)
+def _keep_an_admin(ctx: Context, member: Member) -> None:
+    """Before an active admin stops being one: another who can log in must remain. The
+    count takes the organisation's admin lock first: this runs before
+    ``apply_structure`` takes the reporting lines', in the order the CSV import takes
+    them too."""
+    require_an_admin(ctx.uow.members.active_admin_count(ctx.now(), excluding=[member.id]))
 
 
 def deactivate_member(ctx: Context, member_id: UUID, expected_version: int | None) -> Member:
@@ -162,7 +163,7 @@ def deactivate_member(ctx: Context, member_id: UUID, expected_version: int | Non
     check_version(member.version, expected_version)
     before = audit.snapshot(member)
     if member.access_role is AccessRole.ADMIN and member.is_active:
-        _keep_an_admin(ctx)
+        _keep_an_admin(ctx, member)
     member.deactivate()
     audit.record(
         ctx,

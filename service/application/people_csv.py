@@ -16,6 +16,7 @@ from typing import Any
 from service.domain.access import AccessRole
 from service.domain.errors import Invalid
 from service.domain.member import normalise_email
+from service.domain.text import UNSTORABLE, storable
 
 COLUMNS = ("email", "name", "title", "access_role", "product_role", "manager_email", "team")
 REQUIRED_COLUMNS = ("email", "name")
@@ -176,6 +177,9 @@ def _read_row(
 
 
 def _check_values(line: int, values: dict[str, str | None], problems: list[RowError]) -> None:
+    for name, value in values.items():
+        if value is not None and not storable(value):
+            problems.append(RowError(line, name, UNSTORABLE))
     for name, limit in MAX_LENGTHS.items():
         value = values.get(name)
         if value is not None and len(value) > limit:

@@ -5,7 +5,7 @@ The adapters implement them over PostgreSQL; the composition root wires them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -69,9 +69,12 @@ class Members(Protocol):
         transaction ends (take it before the reporting lines' lock)."""
         ...
 
-    def active_admin_count(self) -> int:
-        """Counted under ``lock_admins``, so two admins demoting each other at once
-        cannot both see the other one still there."""
+    def active_admin_count(self, now: datetime, *, excluding: Collection[UUID] = ()) -> int:
+        """The active admins who can log in (who have a password, or an invitation open
+        at ``now``), other than those ``excluding``: an admin who cannot log in can
+        never be invited either, as only an admin invites. Counted under
+        ``lock_admins``, so two admins demoting each other at once cannot both see the
+        other one still there."""
         ...
 
     def direct_reports(self, manager_id: UUID) -> list[Member]:

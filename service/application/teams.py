@@ -1,4 +1,5 @@
-"""Teams: read by everyone, edited by admins; a team with members is kept."""
+"""Teams: read by everyone, edited by admins; a team with members, or chosen by a
+draft cycle, is kept."""
 
 from __future__ import annotations
 
@@ -77,6 +78,15 @@ def delete_team(ctx: Context, team_id: UUID, expected_version: int | None) -> No
         raise Conflict(
             f"The team still has {members} member{'s' if members != 1 else ''}; "
             "move them to another team first."
+        )
+    # A draft chooses its participants from its teams at launch. A launched cycle has
+    # chosen them, and keeps each one's team id as it was (migration 0014), as it keeps
+    # its own ``team_ids``: it does not hold the team.
+    drafts = ctx.uow.teams.draft_cycle_count(team.id)
+    if drafts:
+        raise Conflict(
+            f"{drafts} draft cycle{'s choose' if drafts != 1 else ' chooses'} participants"
+            " from this team; change the cycles' teams first."
         )
     before = audit.snapshot(team)
     ctx.uow.teams.delete(team)

@@ -24,6 +24,8 @@ KEY_RULE = "Use 1 to 64 lowercase letters, digits and underscores, starting with
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 WEIGHT_PLACES = Decimal("0.0001")
 MONEY_PLACES = Decimal("0.01")
+#: The most a pay band's end can be, as kept (rounded to ``MONEY_PLACES``): 14 digits.
+MAX_MONEY = Decimal("999999999999.99")
 
 
 def validate_key(value: str, field_name: str) -> None:
@@ -96,9 +98,14 @@ class PayBand:
         errors: dict[str, list[str]] = {}
         if not CURRENCY_PATTERN.match(self.currency):
             errors["currency"] = ["Use an ISO 4217 code such as EUR or USD."]
+        too_much = f"At most {MAX_MONEY}, once rounded to 2 decimal places."
         if self.min < 0:
             errors["min"] = ["Must be zero or more."]
-        if self.max < self.min:
+        elif _over_money_limit(self.min):
+            errors["min"] = [too_much]
+        if _over_money_limit(self.max):
+            errors["max"] = [too_much]
+        elif self.max < self.min:
             errors["max"] = ["Must be at least min."]
         if errors:
             raise Invalid("The pay band is not valid.", {"pay_band": errors})
@@ -106,6 +113,12 @@ class PayBand:
     @property
     def midpoint(self) -> Decimal:
         return (self.min + self.max) / 2
+
+
+def _over_money_limit(value: Decimal) -> bool:
+    """Whether ``value`` is more than ``MAX_MONEY`` as it would be kept (a huge value
+    is, unrounded: rounding it would overflow the decimal context)."""
+    return value > MAX_MONEY + 1 or value.quantize(MONEY_PLACES) > MAX_MONEY
 
 
 @dataclass(eq=False)

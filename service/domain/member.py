@@ -44,11 +44,16 @@ class Member(TenantOwned):
 
 
 #: Every organisation keeps one: it is who can manage people, tokens and settings.
-LAST_ADMIN = "The organisation must keep at least one active admin."
+#: One who can log in (a password, or an open invitation): only an admin invites.
+LAST_ADMIN = (
+    "The organisation must keep at least one active admin who can log in (with a password"
+    " or an open invitation)."
+)
 
 
 def require_an_admin(active_admins_after: int) -> None:
-    """A change that would leave the organisation without an active admin is refused."""
+    """A change that would leave the organisation without an active admin able to log
+    in is refused."""
     if active_admins_after < 1:
         raise Conflict(LAST_ADMIN)
 

@@ -10,6 +10,8 @@ from flask import Flask
 
 from service.application.people_csv import MAX_ROWS
 from service.demo import DEMO_PEOPLE
+from service.domain.member import LAST_ADMIN
+from service.domain.text import UNSTORABLE
 from tests.support.api import Org, OrgFactory, api_token, audit_events, expect
 from tests.support.career import HEADER, csv_of, import_csv, ladder, members_by_email, post_csv
 
@@ -173,6 +175,49 @@ def test_managers_must_be_active_and_an_admin_must_remain(orgs: OrgFactory) -> N
     refused = expect(post_csv(org.admin.api, content), 422)
     assert _rows(refused) == [(2, "access_role"), (3, "manager_email")]
     assert refused["errors"]["rows"][1]["message"] == "This manager is deactivated."
+
+
+def test_an_admin_able_to_log_in_must_remain(orgs: OrgFactory) -> None:
+    """Imported people get no password, and only an admin can invite them: the only
+    admin who can log in may not step down in favour of an imported one."""
+    org = orgs.create()
+    content = csv_of(f"{org.admin.email},Admin,,pm,,,", "new@x.com,New,,admin,,,")
+    refused = expect(post_csv(org.admin.api, content), 422)
+    assert _rows(refused) == [(2, "access_role")]
+    assert refused["errors"]["rows"][0]["message"] == LAST_ADMIN
+    assert "new@x.com" not in members_by_email(org)
+    other = org.add_member(access_role="admin")  # with a password
+    import_csv(org.admin.api, content)
+    people = members_by_email(org)
+    assert (people[org.admin.email]["access_role"], people["new@x.com"]["access_role"]) == (
+        "pm",
+        "admin",
+    )
+    assert people[other.email]["access_role"] == "admin"
+
+
+def test_text_that_cannot_be_stored_is_a_row_error(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    content = (HEADER + "\na@x.com,A\x00B,,,,,\nb@x.com,Bo,,,,,T\x00\n").encode()
+    for dry_run in ("true", "false"):
+        refused = expect(post_csv(org.admin.api, content, dry_run=dry_run), 422)
+        assert _rows(refused) == [(2, "name"), (3, "team")]
+        assert refused["errors"]["rows"][0]["message"] == UNSTORABLE
+    assert set(members_by_email(org)) == {org.admin.email}
+
+
+def test_a_team_name_matching_several_teams_is_an_error(orgs: OrgFactory) -> None:
+    """Told apart by the database (its lower case differs) but not by the import's
+    case-insensitive match: the import refuses to guess, as it does for roles."""
+    org = orgs.create()
+    api = org.admin.api
+    sharp = expect(api.post("/api/v1/teams", json={"name": "Straße"}), 201)
+    expect(api.post("/api/v1/teams", json={"name": "STRASSE"}), 201)
+    refused = expect(post_csv(api, csv_of("b@x.com,B,,,,,strasse")), 422)
+    assert _rows(refused) == [(2, "team")]
+    assert "give the team's id" in refused["errors"]["rows"][0]["message"]
+    import_csv(api, csv_of(f"b@x.com,B,,,,,{sharp['id']}"))
+    assert members_by_email(org)["b@x.com"]["team_id"] == sharp["id"]
 
 
 def test_unknown_team_ids_and_ambiguous_role_names_are_errors(orgs: OrgFactory) -> None:

@@ -153,6 +153,10 @@ def test_each_competency_is_expected_at_most_once_and_of_this_organisation(
         ({"currency": "EUR", "min": 3, "max": 2}, "max"),
         ({"currency": "EUR", "min": -1, "max": 2}, "min"),
         ({"currency": "EUR", "min": 1}, "max"),
+        # Beyond what the column keeps (14 digits, 2 of them decimals), once rounded.
+        ({"currency": "EUR", "min": 0, "max": 1e12}, "max"),
+        ({"currency": "EUR", "min": 0, "max": 999_999_999_999.995}, "max"),
+        ({"currency": "EUR", "min": 1e12, "max": 1e12}, "min"),
     ],
 )
 def test_an_invalid_pay_band_answers_422(
@@ -162,6 +166,15 @@ def test_an_invalid_pay_band_answers_422(
     role = ladder(org.admin.api)[0]
     answer = org.admin.api.patch(f"/api/v1/product-roles/{role['id']}", json={"pay_band": band})
     assert field in expect(answer, 422)["errors"]["pay_band"]
+
+
+def test_the_largest_pay_band_is_kept(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    band = {"currency": "EUR", "min": 999_999_999_999.99, "max": 999_999_999_999.99}
+    answer = org.admin.api.post(
+        "/api/v1/product-roles", json={"name": "R", "track": "ic", "level": 1, "pay_band": band}
+    )
+    assert expect(answer, 201)["pay_band"] == band
 
 
 def test_changing_expectations_moves_the_etag_and_is_audited(orgs: OrgFactory) -> None:

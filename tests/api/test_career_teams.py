@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from tests.support.api import OrgFactory, api_token, audit_events, expect
+from tests.support.career import csv_of, import_csv, ladder, members_by_email
+from tests.support.cycles import launched_cycle, new_cycle
 
 
 def test_admins_create_change_and_delete_teams(orgs: OrgFactory) -> None:
@@ -90,3 +92,42 @@ def test_another_organisations_team_answers_404(orgs: OrgFactory) -> None:
         "/api/v1/members", json={"email": "a@example.com", "name": "A", "team_id": theirs}
     )
     assert expect(answer, 422)["errors"] == {"team_id": ["No such team."]}
+
+
+def test_team_names_are_unique_in_any_case(orgs: OrgFactory) -> None:
+    """The CSV import finds teams by name in any case: two names differing only in case
+    would send people to the wrong one."""
+    org = orgs.create()
+    api = org.admin.api
+    payments = expect(api.post("/api/v1/teams", json={"name": "Payments"}), 201)
+    growth = expect(api.post("/api/v1/teams", json={"name": "Growth"}), 201)
+    taken = expect(api.post("/api/v1/teams", json={"name": "payments"}), 409)
+    assert taken["message"] == "A team with this name already exists."
+    expect(api.patch(f"/api/v1/teams/{growth['id']}", json={"name": "PAYMENTS"}), 409)
+    recased = api.patch(f"/api/v1/teams/{payments['id']}", json={"name": "PAYMENTS"})
+    assert expect(recased, 200)["name"] == "PAYMENTS"
+    other = orgs.create()  # names are unique per organisation only
+    expect(other.admin.api.post("/api/v1/teams", json={"name": "payments"}), 201)
+    import_csv(api, csv_of("b@x.com,B,,,,,Payments"))
+    assert members_by_email(org)["b@x.com"]["team_id"] == payments["id"]
+
+
+def test_a_team_a_draft_cycle_chose_is_not_deleted(orgs: OrgFactory) -> None:
+    """A draft chooses its participants from ``team_ids`` at launch; a launched cycle
+    has chosen them and keeps each one's team as it was, so only drafts hold a team."""
+    org = orgs.create()
+    api = org.admin.api
+    team = expect(api.post("/api/v1/teams", json={"name": "T"}), 201)
+    path = f"/api/v1/teams/{team['id']}"
+    role = ladder(api)[0]
+    person = org.add_member(team_id=team["id"], product_role_id=role["id"])
+    draft = new_cycle(api, review_types=["self"], team_ids=[team["id"]])
+    launched = launched_cycle(api, review_types=["self"], team_ids=[team["id"]])
+    expect(api.patch(f"/api/v1/members/{person.id}", json={"team_id": None}), 200)
+    refused = expect(api.delete(path), 409)
+    assert "draft cycle" in refused["message"]
+    assert expect(api.get(f"/api/v1/cycles/{draft['id']}"), 200)["team_ids"] == [team["id"]]
+    expect(api.patch(f"/api/v1/cycles/{draft['id']}", json={"team_ids": None}), 200)
+    assert api.delete(path).status_code == 204
+    kept = expect(api.get(f"/api/v1/cycles/{launched['id']}"), 200)
+    assert kept["team_ids"] == [team["id"]]

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from werkzeug.test import TestResponse
 
 from service.adapters.repositories import ADMINS_LOCK
 from service.domain.access import AccessRole
-from service.domain.member import Member
+from service.domain.member import LAST_ADMIN, Member
 from tests.support.api import ApiClient, Org, OrgFactory, Person, audit_events, expect
 from tests.support.career import import_csv, members_by_email, post_csv
 
@@ -110,7 +111,7 @@ def test_two_admins_removing_each_other_at_once_leave_one(
     held = app.extensions["review_service"].unit_of_work()
     try:
         held.bind_tenant(uuid.UUID(org.id))
-        assert held.members.active_admin_count() == 2  # takes the lock, held until commit
+        assert held.members.active_admin_count(datetime.now(UTC)) == 2  # takes the lock too
         request = Request(second(org, ApiClient(app.test_client(), b.api.token), a))
         request.start()
         with _observer(owner_url) as count:
@@ -176,10 +177,30 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(orgs: OrgFactory
     org = orgs.create()
     me = f"/api/v1/members/{org.admin.id}"
     refused = expect(org.admin.api.patch(me, json={"access_role": "pm"}), 409)
-    assert refused["message"] == "The organisation must keep at least one active admin."
+    assert refused["message"] == LAST_ADMIN
     expect(org.admin.api.post(f"{me}/deactivate"), 409)
     second = org.add_member(access_role="admin")
     expect(org.admin.api.patch(f"/api/v1/members/{second.id}", json={"access_role": "pm"}), 200)
+
+
+def test_the_last_admin_able_to_log_in_is_kept(orgs: OrgFactory) -> None:
+    """An admin without a password or an open invitation cannot log in, and only an
+    admin can invite them: they do not count as the admin who must remain."""
+    org = orgs.create()
+    api = org.admin.api
+    me = f"/api/v1/members/{org.admin.id}"
+    other = expect(
+        api.post(
+            "/api/v1/members", json={"email": "n2@x.com", "name": "N", "access_role": "admin"}
+        ),
+        201,
+    )
+    refused = expect(api.patch(me, json={"access_role": "pm"}), 409)
+    assert refused["message"] == LAST_ADMIN
+    expect(api.post(f"{me}/deactivate"), 409)
+    # Invited, they can log in (once they accept): now the first may step down.
+    expect(api.post(f"/api/v1/members/{other['id']}/invitation"), 201)
+    expect(api.patch(me, json={"access_role": "pm"}), 200)
 
 
 def test_a_name_is_stored_trimmed_on_create_and_on_update(orgs: OrgFactory) -> None:
@@ -189,6 +210,40 @@ def test_a_name_is_stored_trimmed_on_create_and_on_update(orgs: OrgFactory) -> N
     assert expect(org.admin.api.get(path), 200)["name"] == "Ann Lee"
     changed = expect(org.admin.api.patch(path, json={"name": " Ann Lee-Smith  "}), 200)
     assert changed["name"] == "Ann Lee-Smith"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/members", {"email": "n@x.com"}),
+        ("/api/v1/teams", {}),
+        ("/api/v1/competencies", {"key": "abc"}),
+        ("/api/v1/product-roles", {"track": "ic", "level": 1}),
+        (
+            "/api/v1/cycles",
+            {"period_start": "2026-01-01", "period_end": "2026-06-30", "review_types": ["self"]},
+        ),
+        ("/api/v1/api-tokens", {"scopes": ["read"]}),
+    ],
+)
+def test_a_name_of_only_spaces_is_refused(
+    orgs: OrgFactory, path: str, body: dict[str, Any]
+) -> None:
+    """Names are stored trimmed: one of only spaces would be stored empty."""
+    api = orgs.create().admin.api
+    for name in ("   ", "\t \n"):
+        assert "name" in expect(api.post(path, json={**body, "name": name}), 422)["errors"]
+
+
+def test_an_organisation_and_its_admin_need_a_name_that_is_not_only_spaces(
+    orgs: OrgFactory,
+) -> None:
+    org = orgs.create()
+    assert "name" in expect(org.admin.api.patch("/api/v1/org", json={"name": "  "}), 422)["errors"]
+    admin = {"email": "a@x.com", "name": " ", "password": "long enough password"}
+    refused = orgs.client.post("/api/v1/orgs", json={"name": " ", "slug": "blank", "admin": admin})
+    assert refused.status_code == 422
+    assert set(refused.get_json()["errors"]) == {"name", "admin"}
 
 
 def test_imported_and_added_members_are_audited_in_one_shape(orgs: OrgFactory) -> None:

@@ -4,12 +4,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.fields import Name
 from service.domain.access import Scope
 
 
 class ApiTokenSchema(Schema):
     id = ma.fields.UUID(dump_only=True)
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True)
     prefix = ma.fields.String(
         dump_only=True, metadata={"description": "The first characters, to recognise it."}
     )

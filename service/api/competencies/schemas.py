@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
-from service.api.fields import StrictBoolean, StrictInteger
+from service.api.fields import Name, StrictBoolean, StrictInteger
 from service.domain.career import KEY_PATTERN, KEY_RULE
 
 KEY = validate.Regexp(KEY_PATTERN, error=KEY_RULE)
@@ -17,7 +17,7 @@ class CompetencySchema(Schema):
         validate=KEY,
         metadata={"description": "Unique in the organisation, e.g. `customer_insight`."},
     )
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True)
     description = ma.fields.String(
         allow_none=True,
         validate=validate.Length(max=5000),
@@ -35,7 +35,7 @@ class CompetencySchema(Schema):
 
 class CompetencyPatchSchema(Schema):
     key = ma.fields.String(validate=KEY)
-    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    name = Name()
     description = ma.fields.String(allow_none=True, validate=validate.Length(max=5000))
     position = StrictInteger(validate=validate.Range(min=0, max=10_000))
     retired = StrictBoolean(

@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
-from service.api.fields import StrictBoolean, StrictInteger
+from service.api.fields import Name, StrictBoolean, StrictInteger
 from service.api.schema_forms import sometimes_absent
 from service.api.spec_fields import one_of
 from service.domain.cycle import MAX_PEERS_LIMIT, CycleAction, CycleState, ReviewType
@@ -44,7 +44,7 @@ class CycleCompetencySchema(Schema):
 
 class CycleSchema(Schema):
     id = ma.fields.UUID(dump_only=True)
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True)
     period_start = ma.fields.Date(required=True)
     period_end = ma.fields.Date(required=True, metadata={"description": "On or after the start."})
     review_types = _review_types(required=True)
@@ -115,7 +115,7 @@ class CycleSchema(Schema):
 
 
 class CyclePatchSchema(Schema):
-    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    name = Name()
     period_start = ma.fields.Date()
     period_end = ma.fields.Date()
     review_types = _review_types(required=False)

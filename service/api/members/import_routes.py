@@ -52,11 +52,12 @@ luis@example.com,Luis Ortega,Product Lead,pm,Product Lead,hana@example.com,Payme
   members stay deactivated.
 - **Managers** are given by email, of someone in the file (before or after, in any order)
   or already in the organisation, and active. The chart after the import must have no
-  reporting loop (each row of a loop is reported) and keep an active admin.
+  reporting loop (each row of a loop is reported) and keep an active admin who can log
+  in: one with a password or an open invitation (people an import adds have neither).
 - **Unknown teams are created**, one per distinct name (names match case-insensitively);
   the answer lists them in `teams_created`, so a misspelt name shows at once (run with
   `dry_run=true` first to check). An unknown team *id* is an error. Roles are never
-  created: an unknown or ambiguous role name is an error (give the id instead).
+  created: an unknown or ambiguous role or team name is an error (give the id instead).
 - New members get no password: send them an invitation
   (`POST /members/{id}/invitation`).
 - Every created or changed member gets an audit event with `before` and `after`, and

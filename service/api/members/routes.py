@@ -127,7 +127,11 @@ class MemberById(MethodView):
     @blp.arguments(MemberPatchSchema)
     @blp.response(200, MemberSchema)
     @blp.alt_response(404, description="No such member in your organisation.")
-    @blp.alt_response(409, description="The email is taken, or the last admin would be lost.")
+    @blp.alt_response(
+        409,
+        description="The email is taken, or the last admin who can log in (with a password"
+        " or an open invitation) would be lost.",
+    )
     @blp.takes_if_match()
     @blp.answers_with_etag
     def patch(self, body: dict[str, Any], member_id: UUID) -> Member:
@@ -148,7 +152,7 @@ class Deactivate(MethodView):
     )
     @blp.response(200, MemberSchema)
     @blp.alt_response(404, description="No such member in your organisation.")
-    @blp.alt_response(409, description="Already deactivated, or the last admin.")
+    @blp.alt_response(409, description="Already deactivated, or the last admin who can log in.")
     @blp.takes_if_match()
     @blp.answers_with_etag
     def post(self, member_id: UUID) -> Member:

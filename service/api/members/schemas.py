@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
-from service.api.fields import StrictInteger
+from service.api.fields import Name, StrictInteger
 from service.api.schema_forms import sometimes_absent
 from service.api.spec_fields import one_of
 from service.domain.access import AccessRole
@@ -21,7 +21,7 @@ class MemberSchema(Schema):
         validate=validate.Length(max=320),
         metadata={"description": "Unique in the organisation."},
     )
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True)
     title = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
     access_role = ma.fields.String(
         validate=validate.OneOf(ACCESS_ROLES),
@@ -52,7 +52,7 @@ class MemberSchema(Schema):
 
 class MemberPatchSchema(Schema):
     email = ma.fields.Email(validate=validate.Length(max=320))
-    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    name = Name()
     title = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
     access_role = ma.fields.String(validate=validate.OneOf(ACCESS_ROLES))
     product_role_id = ma.fields.UUID(allow_none=True)

@@ -7,7 +7,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
-from service.api.fields import StrictFloat, StrictInteger
+from service.api.fields import Name, StrictFloat, StrictInteger
 
 #: Where a scale's points may lie: far beyond any real scale, well within a SQL integer.
 SCALE_POINTS = validate.Range(min=-1000, max=1000)
@@ -91,20 +91,20 @@ class OrganisationSchema(Schema):
 
 
 class OrganisationPatchSchema(Schema):
-    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    name = Name()
     settings = ma.fields.Nested(SettingsPatchSchema)
 
 
 class AdminSignUpSchema(Schema):
     email = ma.fields.Email(required=True, validate=validate.Length(max=320))
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True)
     password = ma.fields.String(
         required=True, load_only=True, validate=validate.Length(min=12, max=256)
     )
 
 
 class SignUpSchema(Schema):
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True)
     slug = ma.fields.String(
         required=True,
         validate=validate.Regexp(

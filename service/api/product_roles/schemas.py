@@ -4,11 +4,15 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
-from service.api.fields import StrictFloat, StrictInteger
-from service.domain.career import CURRENCY_PATTERN, KEY_PATTERN, KEY_RULE
+from service.api.fields import Name, StrictFloat, StrictInteger
+from service.domain.career import CURRENCY_PATTERN, KEY_PATTERN, KEY_RULE, MAX_MONEY
 
 LEVELS = validate.Range(min=0, max=1000)
-ROUNDED = "Kept to 2 decimal places (rounded half to even); answers show the kept value."
+ROUNDED = (
+    f"At most {MAX_MONEY}. Kept to 2 decimal places (rounded half to even); answers show"
+    " the kept value."
+)
+MONEY = validate.Range(min=0, max=float(MAX_MONEY))
 
 
 class PayBandSchema(Schema):
@@ -19,12 +23,12 @@ class PayBandSchema(Schema):
     )
     min = StrictFloat(
         required=True,
-        validate=validate.Range(min=0, max=1e12),
+        validate=MONEY,
         metadata={"description": f"The band's lower end. {ROUNDED}"},
     )
     max = StrictFloat(
         required=True,
-        validate=validate.Range(min=0, max=1e12),
+        validate=MONEY,
         metadata={"description": f"The band's upper end. {ROUNDED}"},
     )
 
@@ -59,7 +63,7 @@ class ExpectationSchema(Schema):
 
 class ProductRoleSchema(Schema):
     id = ma.fields.UUID(dump_only=True)
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Name(required=True)
     track = ma.fields.String(
         required=True,
         validate=validate.Regexp(KEY_PATTERN, error=KEY_RULE),
@@ -86,7 +90,7 @@ class ProductRoleSchema(Schema):
 
 
 class ProductRolePatchSchema(Schema):
-    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    name = Name()
     track = ma.fields.String(validate=validate.Regexp(KEY_PATTERN, error=KEY_RULE))
     level = StrictInteger(validate=LEVELS)
     description = ma.fields.String(allow_none=True, validate=validate.Length(max=5000))

@@ -68,8 +68,13 @@ class TeamById(MethodView):
     @operation("deleteTeam", scope=Scope.ADMIN, roles=[AccessRole.ADMIN], summary="Remove a team")
     @blp.response(204)
     @blp.alt_response(404, description="No such team in your organisation.")
-    @blp.alt_response(409, description="The team still has members.")
+    @blp.alt_response(
+        409, description="The team still has members, or a draft cycle chooses from it."
+    )
     @blp.takes_if_match()
     def delete(self, team_id: UUID) -> None:
-        """Refused while any member (active or not) is in the team."""
+        """Refused while any member (active or not) is in the team, and while a draft
+        cycle's `team_ids` name it (it chooses its participants from them at launch).
+        A launched cycle does not hold it: it keeps its participants, each one's team id
+        as it was, and its `team_ids`."""
         use_cases.delete_team(context(), team_id, if_match_version())

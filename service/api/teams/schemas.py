@@ -4,18 +4,15 @@ import marshmallow as ma
 from marshmallow import validate
 
 from service.api.base import Schema
+from service.api.fields import Name
 
 
 class TeamSchema(Schema):
     id = ma.fields.UUID(dump_only=True)
-    name = ma.fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "Unique in the organisation."},
-    )
+    name = Name(required=True, metadata={"description": "Unique in the organisation, in any case."})
     description = ma.fields.String(allow_none=True, validate=validate.Length(max=5000))
 
 
 class TeamPatchSchema(Schema):
-    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    name = Name()
     description = ma.fields.String(allow_none=True, validate=validate.Length(max=5000))
