@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from service.application.credential_ports import PasswordHasher
 from service.application.ports import UnitOfWork
 from service.application.rate_limits import RateLimiter
-from service.domain.access import Principal, Scope
-from service.domain.errors import Unauthenticated
+from service.domain.access import ALL_SCOPES, Principal, Scope
+from service.domain.errors import Forbidden, Unauthenticated
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,17 @@ def require_org_admin(ctx: Context) -> Principal:
     caller.require_scope(Scope.ADMIN)
     caller.require_admin()
     return caller
+
+
+def require_every_scope(ctx: Context, what: str) -> None:
+    """A credential for a person (a password, an invitation, the admin role of someone
+    who signs in) carries every scope: only a caller holding every scope hands one out,
+    as a token never grants more than it holds."""
+    if not ctx.caller.scopes >= ALL_SCOPES:
+        raise Forbidden(
+            f"{what} gives a person every scope when they sign in: it takes a credential"
+            " holding every scope (read, write and admin)."
+        )
 
 
 @dataclass(frozen=True, slots=True)

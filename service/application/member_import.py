@@ -19,7 +19,7 @@ from uuid import UUID
 
 from service.application import audit
 from service.application.career_ports import PersonRecord
-from service.application.context import Context, require_org_admin
+from service.application.context import Context, require_every_scope, require_org_admin
 from service.application.import_lookup import RoleAndTeamLookup
 from service.application.people_csv import ImportRejected, PeopleFile, Row, RowError, read
 from service.domain.access import AccessRole
@@ -76,6 +76,9 @@ def import_members(
         raise ImportRejected(problems)
     created = [p for p in planned.values() if p.email not in existing]
     changed = [p for p in planned.values() if p.email in existing and p != existing[p.email]]
+    admin = AccessRole.ADMIN.value
+    if any(p.access_role == admin != existing[p.email].access_role for p in changed):
+        require_every_scope(ctx, "Making someone an admin")
     teams = list(lookup.new_teams.values())
     import_id = uuid.uuid4()
     result = ImportResult(

@@ -12,7 +12,7 @@ from service.application import audit, structure
 from service.application.auth import check_password_strength
 from service.application.career_ports import DirectoryEntry, MemberFilters
 from service.application.concurrency import check_version
-from service.application.context import Context, require_org_admin
+from service.application.context import Context, require_every_scope, require_org_admin
 from service.application.pagination import Page, PageRequest
 from service.domain.access import AccessRole, Scope
 from service.domain.credentials import INVITATION_TOKEN_PREFIX, Invitation, hash_secret, new_secret
@@ -70,6 +70,7 @@ def list_members(ctx: Context, filters: MemberFilters, page: PageRequest) -> Pag
 def create_member(ctx: Context, cmd: NewMember) -> Member:
     caller = require_org_admin(ctx)
     if cmd.password is not None:
+        require_every_scope(ctx, "Setting a password")
         check_password_strength(cmd.password)
     email = normalise_email(cmd.email)
     if ctx.uow.members.get_by_email(email) is not None:
@@ -127,6 +128,8 @@ def update_member(
         member.email = email
     if "access_role" in values:
         new_role = AccessRole(values.pop("access_role"))
+        if new_role is AccessRole.ADMIN and member.access_role is not AccessRole.ADMIN:
+            require_every_scope(ctx, "Making someone an admin")
         leaves_admins = member.access_role is AccessRole.ADMIN and new_role is not AccessRole.ADMIN
         if leaves_admins and member.is_active:
             _keep_an_admin(ctx, member)
@@ -256,6 +259,7 @@ def invite_member(ctx: Context, member_id: UUID) -> IssuedInvitation:
     holds the token (the inviting admin included) could then log in as them.
     """
     caller = require_org_admin(ctx)
+    require_every_scope(ctx, "An invitation")
     member = ctx.uow.members.get(member_id)
     if member is None:
         raise NotFound("Member")

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from service.domain.credentials import hash_secret
 from tests.support.api import PASSWORD, ApiClient, Org, OrgFactory, expect
+from tests.support.career import csv_of, post_csv
 from tests.support.database import owner_connection
 
 
@@ -131,6 +132,29 @@ def test_scopes_are_enforced(orgs: OrgFactory) -> None:
     admin_only = ApiClient(org.client, str(_token(org, ["admin"])["token"]))
     expect(admin_only.post("/api/v1/members", json=new_member), 201)
     expect(admin_only.get("/api/v1/members"), 403)  # scopes are not hierarchical
+
+
+def test_a_token_without_every_scope_hands_out_no_credential(orgs: OrgFactory) -> None:
+    """A password, an invitation or the admin role lets a person sign in with every
+    scope: a token holding fewer cannot give one (it would then hold them all)."""
+    org = orgs.create()
+    admin_only = ApiClient(org.client, str(_token(org, ["admin"])["token"]))
+    full = ApiClient(org.client, str(_token(org, ["read", "write", "admin"])["token"]))
+    with_password = {"email": "door@example.com", "name": "Door", "password": PASSWORD}
+    expect(admin_only.post("/api/v1/members", json=with_password), 403)
+    pm = org.add_member(title="PM")  # with a password
+    newcomer = expect(
+        admin_only.post("/api/v1/members", json={"email": "n@example.com", "name": "N"}), 201
+    )
+    expect(admin_only.post(f"/api/v1/members/{newcomer['id']}/invitation"), 403)
+    promote = {"access_role": "admin"}
+    expect(admin_only.patch(f"/api/v1/members/{pm.id}", json=promote), 403)
+    promoted_by_file = csv_of(f"{pm.email},{pm.email.split('@')[0]},,admin,,,")
+    expect(post_csv(admin_only, promoted_by_file), 403)
+    assert expect(org.admin.api.get(f"/api/v1/members/{pm.id}"), 200)["access_role"] == "pm"
+    expect(full.post(f"/api/v1/members/{newcomer['id']}/invitation"), 201)
+    expect(full.patch(f"/api/v1/members/{pm.id}", json=promote), 200)
+    expect(full.post("/api/v1/members", json=with_password), 201)
 
 
 def test_a_token_cannot_mint_a_token(orgs: OrgFactory) -> None:

@@ -37,7 +37,11 @@ class MemberSchema(Schema):
     password = ma.fields.String(
         load_only=True,
         validate=validate.Length(min=12, max=256),
-        metadata={"description": "Optional initial password; otherwise invite the person."},
+        metadata={
+            "description": "Optional initial password; otherwise invite the person. Setting"
+            " one, inviting someone or making them an admin takes a credential holding every"
+            " scope (an API token with fewer answers 403): the person then signs in with all."
+        },
     )
     manager_name = ma.fields.String(
         dump_only=True, allow_none=True, metadata=sometimes_absent(ON_READS)
