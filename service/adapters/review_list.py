@@ -3,7 +3,8 @@
 The hot path of the API: one statement a page, text built once per shape (who asks,
 which filters) and run as a prepared statement, planned once per connection: its
 plan does not depend on which organisation or person it is for, as every branch
-starts from an index on the values given. Each review arrives as the JSON the API
+starts from an index on the values given (for anyone but an admin, the generic plan
+is asked for: ``GENERIC_PLAN``). Each review arrives as the JSON the API
 answers, kept with the review by PostgreSQL (``reviews.listed_json`` and
 ``listed_author_json``, migration 0006): nothing is built per review here.
 
@@ -45,6 +46,10 @@ ID = PgUUID(as_uuid=True)
 FILTERS = ("cycle_id", "reviewee_id", "reviewer_id", "type", "status")
 ORDER = ("cycle_id", "reviewee_id", "type", "id")
 SUBMITTED = f"'{ReviewStatus.SUBMITTED.value}'"
+
+
+#: For the rest of the transaction: prepared statements use their generic plan.
+GENERIC_PLAN = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +172,12 @@ def list_reviews(
     }
     if shape.oversight:
         params.update(_subtree().constants)
+    if not shape.admin:
+        # Planned once per connection, as written to be (see above). Left to choose,
+        # PostgreSQL re-plans it on every run once its statistics make the generic plan
+        # look dearer: 1.2 ms a page instead of 0.7 after another organisation imported
+        # 10,000 people. An admin's page is the other way round (8 ms custom, 16 generic).
+        session.connection().exec_driver_sql(GENERIC_PLAN)
     rows: Sequence[Any] = run_prepared(session, listing_sql(shape), params).all()
     if rows:
         total = rows[0][6]
