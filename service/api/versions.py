@@ -41,14 +41,14 @@ def if_match_version() -> int | None:
     """The version the client last read, from ``If-Match``; None when absent or ``*``
     (whether a write needs it is the use case's rule:
     ``application.concurrency.check_version``). A weak or foreign tag matches no version
-    (If-Match compares strongly), so the write answers 412."""
+    (If-Match compares strongly), so the write answers 412. So do several versions at once:
+    a write is based on one version, and which of them is current is not for the client
+    to leave open (the answer would depend on the order they were read in)."""
     header = request.if_match
     if header.star_tag or not request.headers.get("If-Match", "").strip():
         return None
-    for tag in header:  # the strong tags; weak ones never match
-        if tag.startswith("v") and tag[1:].isdigit():
-            return int(tag[1:])
-    return NO_VERSION
+    named = {int(tag[1:]) for tag in header if tag.startswith("v") and tag[1:].isdigit()}
+    return named.pop() if len(named) == 1 else NO_VERSION
 
 
 ETAG_HEADER = "ETag"
@@ -73,6 +73,6 @@ def if_match_doc(required: bool) -> dict[str, Any]:
         "required": required,
         "schema": {"type": "string"},
         "description": "The `ETag` of the resource as you last read it. When the resource "
-        "changed since (or the value is no ETag of its current version), the write answers "
-        f"412 and changes nothing: read it again. {rule}",
+        "changed since (or the value is no ETag of its current version, or names several "
+        f"versions), the write answers 412 and changes nothing: read it again. {rule}",
     }

@@ -79,6 +79,12 @@ DRAFT_FIELDS = frozenset(
     }
 )
 LAUNCHED_FIELDS = frozenset({"name", "self_review_due", "manager_review_due", "peer_review_due"})
+#: The review types with a due date of their own, and its field.
+DUE_DATES = {
+    ReviewType.SELF: "self_review_due",
+    ReviewType.PEER: "peer_review_due",
+    ReviewType.MANAGER: "manager_review_due",
+}
 SELECTION_FIELDS = frozenset({"team_ids", "member_ids"})
 
 
@@ -172,6 +178,9 @@ class ReviewCycle(TenantOwned):
             errors["review_types"] = ["Use self, manager, peer or upward."]
         if not 0 <= self.max_peers_per_reviewee <= MAX_PEERS_LIMIT:
             errors["max_peers_per_reviewee"] = [f"Must be from 0 to {MAX_PEERS_LIMIT}."]
+        elif ReviewType.PEER.value in types and self.max_peers_per_reviewee == 0:
+            errors["max_peers_per_reviewee"] = ["With peer reviews, allow at least one peer."]
+        errors |= self._due_date_problems()
         if self.team_ids is not None and self.member_ids is not None:
             errors["member_ids"] = ["Choose participants by teams or by members, not both."]
         for name in ("team_ids", "member_ids"):
@@ -180,6 +189,14 @@ class ReviewCycle(TenantOwned):
                 errors[name] = ["Each id may appear only once."]
         if errors:
             raise Invalid("The cycle is not valid.", errors)
+
+    def _due_date_problems(self) -> dict[str, list[str]]:
+        """A review is due once the period it looks back on has begun, at the earliest."""
+        return {
+            name: ["Must be on or after period_start."]
+            for name in DUE_DATES.values()
+            if (due := getattr(self, name)) is not None and due < self.period_start
+        }
 
     def change(self, values: Mapping[str, Any]) -> set[str]:
         """Apply a partial change; the names of the fields that changed.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import Any
 
 import psycopg
 import pytest
@@ -203,6 +204,22 @@ def test_launch_snapshots_the_ladder_and_people(orgs: OrgFactory) -> None:
     assert review["reviewer_id"] == team.manager.id
 
 
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"self_review_due": "2025-12-31"}, "self_review_due"),  # before the period
+        ({"manager_review_due": "2025-06-30"}, "manager_review_due"),
+        ({"review_types": ["peer"], "max_peers_per_reviewee": 0}, "max_peers_per_reviewee"),
+    ],
+)
+def test_a_cycle_that_cannot_run_as_set_is_refused(
+    orgs: OrgFactory, fields: dict[str, Any], field: str
+) -> None:
+    admin = orgs.create().admin.api
+    refused = expect(admin.post(CYCLES, json=cycle_body(**fields)), 422)
+    assert list(refused["errors"]) == [field]
+
+
 def test_a_draft_is_editable_and_a_launched_cycle_only_its_name_and_dates(
     orgs: OrgFactory,
 ) -> None:
@@ -224,9 +241,14 @@ def test_a_draft_is_editable_and_a_launched_cycle_only_its_name_and_dates(
     )
     body = expect(renamed, 200)
     assert (body["name"], body["self_review_due"]) == ("Pilot H1", "2026-08-01")
-    # If-Match is honoured when sent.
+    # Launched, its due dates still keep to the period.
+    early = expect(admin.patch(f"{CYCLES}/{cid}", json={"self_review_due": "2020-01-01"}), 422)
+    assert list(early["errors"]) == ["self_review_due"]
+    # If-Match is honoured when sent; naming several versions is naming none.
     stale = admin.patch(f"{CYCLES}/{cid}", json={"name": "x"}, headers={"If-Match": '"v1"'})
     expect(stale, 412)
+    both = f'"v1", {renamed.headers["ETag"]}'
+    expect(admin.patch(f"{CYCLES}/{cid}", json={"name": "x"}, headers={"If-Match": both}), 412)
     expect(
         admin.patch(
             f"{CYCLES}/{cid}", json={"name": "y"}, headers={"If-Match": renamed.headers["ETag"]}
