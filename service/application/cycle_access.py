@@ -60,6 +60,6 @@ def cycle_view(
     return CycleView(
         cycle,
         participant_count,
-        cycle.allowed_actions(manages_cycle(ctx.caller, cycle)),
+        cycle.allowed_actions(manages_cycle(ctx.caller, cycle), participant_count),
         competencies,
     )

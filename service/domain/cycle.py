@@ -284,15 +284,16 @@ class ReviewCycle(TenantOwned):
         if self.state is not state:
             raise Conflict(f"{doing} needs the cycle to be {state.value}, not {self.state.value}.")
 
-    def allowed_actions(self, manages: bool) -> list[str]:
-        """What the caller may do next with this cycle, in a stable order."""
+    def allowed_actions(self, manages: bool, participants: int) -> list[str]:
+        """What the caller may do next with this cycle, in a stable order: not a launch
+        that is bound to fail for want of participants."""
         if not manages:
             return []
         actions: list[str] = []
         if self.state in (CycleState.DRAFT, CycleState.ACTIVE, CycleState.CALIBRATING):
             actions.append(CycleAction.UPDATE.value)
         for action, (sources, _target) in TRANSITIONS.items():
-            if self.state in sources:
+            if self.state in sources and (action is not CycleAction.LAUNCH or participants):
                 actions.append(action.value)
         return actions
 

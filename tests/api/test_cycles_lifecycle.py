@@ -292,6 +292,7 @@ def test_launch_needs_participants_and_creates_only_the_chosen_types(orgs: OrgFa
     team = build_team(org, pms=2)
     admin = org.admin.api
     empty = new_cycle(admin, member_ids=[])
+    assert empty["allowed_actions"] == ["update", "cancel"]  # a launch would fail
     expect(admin.post(f"{CYCLES}/{empty['id']}/launch"), 409)
     assert expect(admin.get(f"{CYCLES}/{empty['id']}"), 200)["state"] == "draft"
 

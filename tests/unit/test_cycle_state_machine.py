@@ -76,7 +76,9 @@ def test_each_transition_is_allowed_exactly_from_its_states(
 ) -> None:
     cycle = new_cycle(state=state)
     sources, target = TRANSITIONS[action]
-    assert (action.value in cycle.allowed_actions(manages=True)) == (state in sources)
+    assert (action.value in cycle.allowed_actions(manages=True, participants=5)) == (
+        state in sources
+    )
     if state in sources:
         act(cycle, action)
         assert cycle.state is target
@@ -88,8 +90,16 @@ def test_each_transition_is_allowed_exactly_from_its_states(
 
 
 def test_nobody_but_its_runners_gets_actions() -> None:
-    assert new_cycle().allowed_actions(manages=False) == []
-    assert new_cycle().allowed_actions(manages=True) == ["update", "launch", "cancel"]
+    assert new_cycle().allowed_actions(manages=False, participants=5) == []
+    assert new_cycle().allowed_actions(manages=True, participants=5) == [
+        "update",
+        "launch",
+        "cancel",
+    ]
+
+
+def test_a_draft_without_participants_offers_no_launch() -> None:
+    assert new_cycle().allowed_actions(manages=True, participants=0) == ["update", "cancel"]
 
 
 def test_calibration_with_open_manager_reviews_needs_force() -> None:
@@ -248,7 +258,7 @@ class CycleWalk(RuleBasedStateMachine):
     )
     def transition(self, action: CycleAction, open_reviews: int, force: bool) -> None:
         before = self.cycle.state
-        promised = action.value in self.cycle.allowed_actions(manages=True)
+        promised = action.value in self.cycle.allowed_actions(manages=True, participants=5)
         try:
             act(self.cycle, action, open_reviews=open_reviews, force=force)
         except CalibrationBlocked:
