@@ -13,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     delete,
+    exists,
     false,
     func,
     insert,
@@ -49,13 +50,25 @@ class SqlParticipantRepository(TenantQueries):
     def selection_facts(self, selection: Selection) -> SelectionFacts:
         org = self.org_id
         teams: frozenset[UUID] = frozenset()
+        teams_with_people: frozenset[UUID] = frozenset()
         if selection.team_ids:
             t = tables.teams.c
-            teams = frozenset(
-                self.session.execute(
-                    select(t.id).where(t.org_id == org, t.id.in_(list(selection.team_ids)))
-                ).scalars()
-            )
+            eligible = [
+                _m.org_id == org,
+                _m.team_id == t.id,
+                _m.status == MemberStatus.ACTIVE,
+                _m.product_role_id.is_not(None),
+            ]
+            if selection.within is not None:
+                tree = subtree(org, selection.within, "team_scope")
+                eligible.append(_m.id.in_(select(tree.c.id)))
+            found = self.session.execute(
+                select(t.id, exists(select(_m.id).where(*eligible)).label("has_people")).where(
+                    t.org_id == org, t.id.in_(list(selection.team_ids))
+                )
+            ).all()
+            teams = frozenset(row.id for row in found)
+            teams_with_people = frozenset(row.id for row in found if row.has_people)
         members: dict[UUID, ChosenMember] = {}
         if selection.member_ids:
             in_scope: ColumnElement[bool] = true()
@@ -75,7 +88,7 @@ class SqlParticipantRepository(TenantQueries):
                 )
                 for row in rows
             }
-        return SelectionFacts(teams, members)
+        return SelectionFacts(teams, members, teams_with_people)
 
     def select(self, cycle: ReviewCycle, selection: Selection) -> int:
         org = self.org_id

@@ -76,6 +76,9 @@ class SelectionFacts:
 
     teams: frozenset[UUID]
     members: Mapping[UUID, ChosenMember]
+    #: Teams with someone the chooser may make a participant (active, with a product
+    #: role, within their subtree).
+    teams_with_people: frozenset[UUID] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

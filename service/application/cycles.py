@@ -76,10 +76,16 @@ def _choose_participants(ctx: Context, caller: Principal, cycle: ReviewCycle) ->
 
 
 def _selection_problems(selection: Selection, facts: SelectionFacts) -> dict[str, list[str]]:
-    """Field errors: teams unknown; members unknown, deactivated, outside the subtree or
-    without a product role."""
+    """Field errors: teams unknown or with nobody to choose in them; members unknown,
+    deactivated, outside the subtree or without a product role."""
     errors: dict[str, list[str]] = {}
-    teams = [f"No such team: {i}." for i in selection.team_ids or () if i not in facts.teams]
+    teams = [
+        f"No such team: {i}."
+        if i not in facts.teams
+        else f"Nobody in it you may choose (active, with a product role, in your subtree): {i}."
+        for i in selection.team_ids or ()
+        if i not in facts.teams_with_people
+    ]
     if teams:
         errors["team_ids"] = teams
     members = []

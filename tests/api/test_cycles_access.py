@@ -173,3 +173,21 @@ def test_a_head_of_product_never_reaches_outside_their_subtree(orgs: OrgFactory)
     assert listed == []
     rows = expect(head.get(f"{CYCLES}/{cid}/participants?page_size=100"), 200)
     assert other.pms[0].id not in {r["member_id"] for r in rows}
+
+
+def test_a_chosen_team_must_hold_someone_the_chooser_may_choose(orgs: OrgFactory) -> None:
+    """Another head's team answers 422 as another head's member does, not an empty cycle;
+    and so does a team with nobody eligible in it, for an admin too."""
+    org = orgs.create()
+    team = build_team(org, pms=1)
+    other = build_team(org, pms=1)
+    growth = expect(org.admin.api.post("/api/v1/teams", json={"name": "Growth"}), 201)
+    empty = expect(org.admin.api.post("/api/v1/teams", json={"name": "Empty"}), 201)
+    moved = {"team_id": growth["id"]}
+    expect(org.admin.api.patch(f"/api/v1/members/{other.pms[0].id}", json=moved), 200)
+    refused = expect(team.head.api.post(CYCLES, json=cycle_body(team_ids=[growth["id"]])), 422)
+    assert list(refused["errors"]) == ["team_ids"]
+    empty_team = cycle_body(team_ids=[empty["id"]])
+    expect(org.admin.api.post(CYCLES, json=empty_team), 422)
+    chosen = expect(org.admin.api.post(CYCLES, json=cycle_body(team_ids=[growth["id"]])), 201)
+    assert chosen["participant_count"] == 1
