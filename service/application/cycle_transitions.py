@@ -83,14 +83,31 @@ def launch_cycle(ctx: Context, cycle_id: UUID, expected_version: int | None) -> 
 def _choose_at_launch(ctx: Context, cycle: ReviewCycle) -> None:
     """Teams, and "every eligible member", are read as the cycle launches, not as its
     draft was written: people hired, moved or given a role since then take part. Chosen
-    members stay as chosen. A head of product's cycle stays within their subtree."""
-    if cycle.member_ids is not None:
-        return
+    members stay as chosen (those who left are left out), but each must still be one the
+    cycle may have: within its head of product's subtree, with a product role (409
+    naming the others, so the draft is changed first, not launched for someone else's
+    people or for people nothing can be measured against)."""
     within = cycle.created_by
     creator = ctx.uow.members.get(within) if within is not None else None
     if creator is not None and creator.access_role is AccessRole.ADMIN:
         within = None
-    ctx.uow.participants.select(cycle, Selection(cycle.team_ids, None, within))
+    if cycle.member_ids is None:
+        ctx.uow.participants.select(cycle, Selection(cycle.team_ids, None, within))
+        return
+    facts = ctx.uow.participants.selection_facts(Selection(None, cycle.member_ids, within))
+    problems = [
+        f"Not in the reporting subtree of the cycle's head of product now: {member_id}."
+        if not chosen.in_scope
+        else f"Has no product role now: {member_id}."
+        for member_id, chosen in facts.members.items()
+        if chosen.active and not (chosen.in_scope and chosen.has_role)
+    ]
+    if problems:
+        raise Conflict(
+            "Some chosen participants can no longer take part: change the draft's"
+            " member_ids, then launch.",
+            {"member_ids": sorted(problems)},
+        )
 
 
 def start_calibration(

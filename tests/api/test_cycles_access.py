@@ -191,3 +191,26 @@ def test_a_chosen_team_must_hold_someone_the_chooser_may_choose(orgs: OrgFactory
     expect(org.admin.api.post(CYCLES, json=empty_team), 422)
     chosen = expect(org.admin.api.post(CYCLES, json=cycle_body(team_ids=[growth["id"]])), 201)
     assert chosen["participant_count"] == 1
+
+
+def test_chosen_members_are_checked_again_at_launch(orgs: OrgFactory) -> None:
+    """Moved out of the head's subtree, or left without a role, after the draft was
+    written: the launch says so (409) rather than reviewing someone else's people."""
+    org = orgs.create()
+    team = build_team(org, pms=3)
+    other = build_team(org, pms=0)
+    moved, roleless, kept = team.pms
+    draft = new_cycle(team.head.api, member_ids=[p.id for p in team.pms])
+    admin = org.admin.api
+    expect(admin.patch(f"/api/v1/members/{moved.id}", json={"manager_id": other.manager.id}), 200)
+    expect(admin.patch(f"/api/v1/members/{roleless.id}", json={"product_role_id": None}), 200)
+    refused = expect(team.head.api.post(f"{CYCLES}/{draft['id']}/launch"), 409)
+    errors = refused["errors"]["member_ids"]
+    assert len(errors) == 2
+    assert any(moved.id in e and "subtree" in e for e in errors)
+    assert any(roleless.id in e and "product role" in e for e in errors)
+    assert expect(admin.get(f"{CYCLES}/{draft['id']}"), 200)["state"] == "draft"
+    chosen = {"member_ids": [kept.id]}
+    expect(team.head.api.patch(f"{CYCLES}/{draft['id']}", json=chosen), 200)
+    launched = expect(team.head.api.post(f"{CYCLES}/{draft['id']}/launch"), 200)
+    assert launched["participant_count"] == 1
