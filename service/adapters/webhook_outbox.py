@@ -7,6 +7,10 @@ which the deliverer commits before it sends. The row is locked only for that sho
 transaction; the lease keeps other deliverers off it while the message is on its
 way. The attempt is recorded in a second transaction, and only if the delivery is
 still as it was leased; recording gives the lease back.
+
+``parked`` is kept by migration 0017's trigger on ``webhooks.active``, whoever writes
+it: this module never sets it. A delivery parked while on its way stays parked when
+its attempt is recorded (the recording leaves the flag alone).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import String
 
 from service.adapters.repositories import TenantQueries, page_of
 from service.adapters.tenancy import bind, set_tenant
@@ -75,6 +81,19 @@ _LEASE = text(
               e.payload, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at
     """
 )
+# The endpoint's pending deliveries of event types it no longer subscribes to: failed,
+# saying so, and their leases given back (an attempt on its way is not recorded).
+_DROP_UNSUBSCRIBED = text(
+    """
+    UPDATE webhook_deliveries d
+    SET status = 'failed', next_attempt_at = NULL,
+        failure = 'The endpoint stopped subscribing to ' || e.type || '.',
+        leased_until = LEAST(d.leased_until, now())
+    FROM webhook_events e
+    WHERE d.org_id = :org_id AND d.webhook_id = :webhook_id AND d.status = 'pending'
+      AND e.org_id = d.org_id AND e.id = d.event_id AND NOT e.type = ANY(:events)
+    """
+).bindparams(bindparam("events", type_=ARRAY(String)))
 MAX_ERROR_LENGTH = 500
 _PAYLOAD_ORDER = ("type", "timestamp", "data")
 
@@ -111,6 +130,7 @@ class WebhookOutboxRepository(TenantQueries):
                 d.created_at,
                 d.next_attempt_at,
                 d.delivered_at,
+                d.failure,
             )
             .join_from(
                 webhook_deliveries,
@@ -136,6 +156,7 @@ class WebhookOutboxRepository(TenantQueries):
                     next_attempt_at=row.next_attempt_at,
                     delivered_at=row.delivered_at,
                     attempts=attempts.get(row.id, []),
+                    failure=row.failure,
                 )
                 for row in listed.items
             ],
@@ -183,6 +204,13 @@ class WebhookOutboxRepository(TenantQueries):
             leased_until=row.leased_until,
         )
 
+    def drop_unsubscribed(self, webhook_id: UUID, events: list[str]) -> int:
+        dropped = self.session.execute(
+            _DROP_UNSUBSCRIBED,
+            {"org_id": self.org_id, "webhook_id": webhook_id, "events": events},
+        )
+        return int(dropped.rowcount)  # type: ignore[attr-defined]
+
     def prune(self, before: datetime) -> int:
         removed = self.session.execute(_PRUNE, {"before": before}).scalar_one()
         return int(removed)
@@ -207,6 +235,7 @@ class WebhookOutboxRepository(TenantQueries):
                 attempts=attempt.attempt,
                 next_attempt_at=step.next_attempt_at,
                 delivered_at=attempt.attempted_at if delivered else None,
+                failure=step.failure,
                 leased_until=func.least(d.leased_until, func.now()),
             )
             .returning(d.id)

@@ -203,8 +203,11 @@ class HttpWebhookSender:
     def send(self, message: OutgoingMessage, now: datetime) -> SendResult:
         started = time.monotonic()
 
-        def result(status_code: int | None, error: str | None) -> SendResult:
-            return SendResult(status_code, error, round((time.monotonic() - started) * 1000))
+        def result(
+            status_code: int | None, error: str | None, retry_after: str | None = None
+        ) -> SendResult:
+            elapsed = round((time.monotonic() - started) * 1000)
+            return SendResult(status_code, error, elapsed, retry_after)
 
         try:
             parse_endpoint_url(message.url, allow_loopback=self.hosts.allow_loopback)
@@ -217,8 +220,8 @@ class HttpWebhookSender:
                     headers=signed_headers(message, now),
                 ) as response,
             ):
-                # Only the status matters; the body is never read.
-                return result(response.status_code, None)
+                # Only the status (and a Retry-After) matters; the body is never read.
+                return result(response.status_code, None, response.headers.get("retry-after"))
         except Invalid as refused:
             return result(None, f"refused: {'; '.join(refused.errors.get('url', []))}")
         except httpx.TimeoutException as error:

@@ -1,4 +1,5 @@
-"""The webhook tables (migrations 0007 and 0012), on the same ``metadata`` as ``tables``.
+"""The webhook tables (migrations 0007, 0012 and 0017), on the same ``metadata`` as
+``tables``.
 
 An endpoint (``webhooks``), the outbox: one row per event (``webhook_events``) and
 one per event and subscribed endpoint (``webhook_deliveries``), and the log of
@@ -76,6 +77,11 @@ webhook_deliveries = Table(
     # Until when a deliverer holds it (migration 0012); in the past, it is free again:
     # given back when the attempt was recorded, or run out.
     Column("leased_until", DateTime(timezone=True)),
+    # Its endpoint is inactive (migration 0017): it waits, out of the claim's index.
+    # Kept by a trigger on ``webhooks.active``, whoever changes it.
+    Column("parked", Boolean, nullable=False, server_default=text("false")),
+    # Why a failed delivery was given up (migration 0017).
+    Column("failure", String(200)),
     created_at_column(),
     PrimaryKeyConstraint("org_id", "id"),
     ForeignKeyConstraint(
@@ -88,17 +94,18 @@ webhook_deliveries = Table(
     CheckConstraint(
         "(status = 'pending') = (next_attempt_at IS NOT NULL)", name="pending_has_next_attempt"
     ),
+    CheckConstraint("status = 'failed' OR failure IS NULL", name="failure_only_when_failed"),
     # An endpoint's delivery log, newest first.
     Index(
         "ix_webhook_deliveries_org_id_webhook_id_created_at", "org_id", "webhook_id", "created_at"
     ),
-    # The deliverers' claim (migration 0012): the organisations with something still
-    # to send, and each one's earliest due delivery.
+    # The deliverers' claim (migrations 0012 and 0017): the organisations with something
+    # still to send, and each one's earliest due delivery; parked ones are left out.
     Index(
         "ix_webhook_deliveries_pending_org_id_next_attempt_at",
         "org_id",
         "next_attempt_at",
-        postgresql_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending' AND NOT parked"),
     ),
     # Each organisation's unexpired leases (its cap) and its last lease (its turn).
     Index(

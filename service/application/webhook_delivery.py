@@ -15,6 +15,10 @@ Claims are made one at a time by the thread that runs the deliverer, only when a
 thread is free. They take turns between organisations, and no organisation holds more
 than ``in_flight_per_organisation`` leases across all deliverers: one organisation's
 backlog, or its endpoints that time out, cannot hold up another's deliveries.
+
+The receiver's answer steers the schedule: a ``Retry-After`` delays the next attempt
+(within the longest wait), and 410 Gone fails the delivery and deactivates its
+endpoint, in the transaction that records the attempt.
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ from service.application.webhook_ports import (
     OutgoingMessage,
     WebhookSender,
 )
-from service.domain.webhook_retries import NextStep, RetrySchedule
+from service.application.webhooks import stop_gone_endpoint
+from service.domain.webhook_retries import NextStep, RetrySchedule, retry_after
 from service.domain.webhooks import signing_secrets
 
 log = logging.getLogger("service.webhooks")
@@ -111,8 +116,14 @@ class Deliverer:
                 error=result.error,
                 duration_ms=result.duration_ms,
             )
+            now = self.clock()
             step = self.schedule.after_attempt(
-                attempt.attempt, result.succeeded, self.clock(), self.spread()
+                attempt.attempt,
+                result.succeeded,
+                now,
+                self.spread(),
+                status_code=result.status_code,
+                retry_after=None if result.succeeded else retry_after(result.retry_after, now),
             )
             facts |= {
                 "attempt": attempt.attempt,
@@ -124,13 +135,18 @@ class Deliverer:
         except Exception:  # the database away, say: the lease runs out, it is sent again
             log.exception("webhook attempt not recorded; it is made again later", extra=facts)
             return
-        if recorded:
-            log.info("webhook attempt", extra=facts)
-        else:
+        if not recorded:
             log.warning(
-                "webhook attempt not recorded: the delivery was removed, or claimed again "
-                "after the lease ran out",
+                "webhook attempt not recorded: the delivery was removed or dropped, or "
+                "claimed again after the lease ran out",
                 extra=facts,
+            )
+            return
+        log.info("webhook attempt", extra=facts)
+        if step.endpoint_gone:
+            log.warning(
+                "webhook endpoint deactivated: it answered 410 Gone",
+                extra=facts | {"webhook_id": str(due.webhook_id)},
             )
 
     def _claim(self) -> DueDelivery | None:
@@ -149,6 +165,8 @@ class Deliverer:
         try:
             uow.bind_tenant(due.org_id)
             recorded = uow.webhook_outbox.record_attempt(due, attempt, step)
+            if recorded and step.endpoint_gone:
+                stop_gone_endpoint(uow, due.webhook_id, due.id, attempt.attempted_at)
             uow.commit()
             return recorded
         finally:

@@ -36,6 +36,8 @@ class DeliveryRecord:
     next_attempt_at: datetime | None
     delivered_at: datetime | None
     attempts: list[DeliveryAttempt] = field(default_factory=list)
+    #: Why a failed delivery was given up.
+    failure: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,8 @@ class SendResult:
     status_code: int | None
     error: str | None
     duration_ms: int
+    #: The answer's ``Retry-After`` header, as sent.
+    retry_after: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -115,7 +119,13 @@ class WebhookOutbox(Protocol):
     def record_attempt(self, due: DueDelivery, attempt: DeliveryAttempt, step: NextStep) -> bool:
         """The attempt and the delivery's next step, with ``due``'s organisation bound,
         giving the lease back; nothing (False) when the lease was lost: the delivery is
-        no longer as it was claimed (deleted, or claimed again after the lease ran out)."""
+        no longer as it was claimed (deleted, dropped, or claimed again after the lease
+        ran out). A delivery whose endpoint was deactivated meanwhile stays parked."""
+        ...
+
+    def drop_unsubscribed(self, webhook_id: UUID, events: builtins.list[str]) -> int:
+        """Fail the endpoint's pending deliveries of event types not in ``events``
+        (saying so), giving back their leases; how many."""
         ...
 
     def prune(self, before: datetime) -> int:

@@ -1,12 +1,19 @@
 """Webhook endpoints: registered by admins, their secrets shown at creation and rotation
-only, every change audited; their delivery log."""
+only, every change audited; their delivery log.
+
+An inactive endpoint's pending deliveries are parked (migration 0017's trigger, on any
+change of ``active``): they wait, costing the deliverers' claim nothing, and fall due at
+once when it is active again. Unsubscribing from an event type drops the deliveries
+queued of it. A receiver that answers 410 Gone has its endpoint deactivated by the
+deliverer, audited with no actor.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +21,9 @@ from service.application import audit
 from service.application.concurrency import check_version
 from service.application.context import Context, require_org_admin
 from service.application.pagination import Page, PageRequest
+from service.application.ports import UnitOfWork
 from service.application.webhook_ports import DeliveryRecord
+from service.domain.audit import AuditEvent
 from service.domain.errors import Invalid, NotFound
 from service.domain.webhooks import (
     Webhook,
@@ -106,6 +115,8 @@ def update_webhook(
         webhook.url = _checked_url(ctx, values["url"])
     if "events" in values:
         webhook.events = normalise_events(values["events"])
+        # What was queued of a type it no longer wants is not sent.
+        ctx.uow.webhook_outbox.drop_unsubscribed(webhook.id, webhook.events)
     if "description" in values:
         webhook.description = values["description"]
     if "active" in values:
@@ -117,6 +128,34 @@ def update_webhook(
         webhook.updated_at = ctx.now()
     ctx.uow.commit()
     return webhook
+
+
+def stop_gone_endpoint(uow: UnitOfWork, webhook_id: UUID, delivery_id: UUID, at: datetime) -> bool:
+    """The receiver answered delivery ``delivery_id`` with 410 Gone: the endpoint is
+    deactivated (its queued deliveries are parked with it), in the unit of work that
+    records the attempt, and audited as the service's doing (no actor). Whether it was
+    active until now."""
+    webhook = uow.webhooks.get(webhook_id)
+    if webhook is None or not webhook.active:
+        return False
+    webhook.active = False
+    webhook.updated_at = at
+    # Straight to the log: no one made this change, and a webhook's own changes
+    # publish no event (``audit.record`` would publish the ones that do).
+    uow.audit_log.add(
+        AuditEvent(
+            org_id=webhook.org_id,
+            id=uuid.uuid4(),
+            actor_id=None,
+            entity_type="webhook",
+            entity_id=webhook.id,
+            action="deactivated",
+            before={"active": True},
+            after={"active": False, "reason": "gone", "delivery_id": str(delivery_id)},
+            created_at=at,
+        )
+    )
+    return True
 
 
 def delete_webhook(ctx: Context, webhook_id: UUID, expected_version: int | None) -> None:

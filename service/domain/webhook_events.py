@@ -108,6 +108,50 @@ PUBLISHED: Mapping[tuple[str, str], tuple[str, Callable[[Change], dict[str, Any]
 }
 
 
+_ACTOR = {"actor_id": "the member who made the change"}
+_CYCLE = {
+    "cycle_id": "the cycle",
+    "state": "its state now",
+    "previous_state": "its state before",
+    **_ACTOR,
+}
+
+#: Each event type's ``data``, field by field, in the order its message carries them:
+#: what the webhooks documentation lists (a unit test holds every builder above to it).
+DATA_FIELDS: Mapping[str, Mapping[str, str]] = {
+    "cycle.launched": {
+        **_CYCLE,
+        "participants": "how many people take part",
+        "reviews": "how many reviews the launch created: self, manager and upward ones",
+    },
+    "review.submitted": {
+        "review_id": "the review, to read through the API",
+        "cycle_id": "its cycle",
+        "reviewee_id": "the person reviewed",
+        "type": "`self`, `manager`, `peer` or `upward`",
+        "status": "`submitted`",
+        "reviewer_id": "its author, for a self or manager review only: never sent for a "
+        "peer or upward one",
+    },
+    "cycle.calibrating": _CYCLE,
+    "cycle.released": _CYCLE,
+    "calibration.changed": {
+        "participant_id": "the cycle participant whose calibrated ratings changed, to read "
+        "through the API",
+        "cycle_id": "the cycle",
+        "member_id": "the person",
+        **_ACTOR,
+    },
+    "member.deactivated": {
+        "member_id": "the person",
+        "email": "their email",
+        "name": "their name",
+        "status": "`deactivated`",
+        **_ACTOR,
+    },
+}
+
+
 def published_type(entity_type: str, action: str) -> str | None:
     published = PUBLISHED.get((entity_type, action))
     return None if published is None else published[0]

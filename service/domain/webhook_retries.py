@@ -5,13 +5,26 @@ a ceiling, and spread by up to ``jitter`` either way so that the deliveries that
 failed together (an endpoint that was down) do not all come back at the same
 second. With the defaults, 8 attempts over about 19 hours: at once, then after
 30 s, 2 min, 8 min, 32 min, 2 h 8 min, 8 h and 8 h.
+
+The receiver has its say (Standard Webhooks): a ``Retry-After`` on a failed answer (a
+429 or 503 most often) puts the next attempt no earlier than it asks, though never
+further than the longest wait; 410 Gone asks for no more messages at all: the
+delivery fails at once and its endpoint is to be deactivated.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
+
+#: The answer by which a receiver asks to hear no more.
+GONE = 410
+#: A ``Retry-After`` asking for longer is read as this (the schedule caps it anyway).
+LONGEST_RETRY_AFTER = timedelta(days=365)
+_DELAY_SECONDS = re.compile(r"[0-9]+")
 
 
 class DeliveryStatus(StrEnum):
@@ -24,6 +37,29 @@ class DeliveryStatus(StrEnum):
 class NextStep:
     status: DeliveryStatus
     next_attempt_at: datetime | None
+    #: Why a failed delivery was given up; None unless it failed.
+    failure: str | None = None
+    #: The receiver answered 410 Gone: its endpoint is deactivated with the attempt.
+    endpoint_gone: bool = False
+
+
+def retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """The wait a ``Retry-After`` header asks for (RFC 9110: a number of seconds, or
+    an HTTP date), never negative nor longer than ``LONGEST_RETRY_AFTER``; None when
+    there is none or it cannot be read."""
+    if value is None:
+        return None
+    value = value.strip()
+    if _DELAY_SECONDS.fullmatch(value):
+        seconds = min(int(value), int(LONGEST_RETRY_AFTER.total_seconds()))
+        return timedelta(seconds=seconds)
+    try:
+        at = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if at.tzinfo is None:  # the obsolete asctime form: HTTP dates are always GMT
+        at = at.replace(tzinfo=UTC)
+    return min(max(at - now, timedelta(0)), LONGEST_RETRY_AFTER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +84,32 @@ class RetrySchedule:
         return timedelta(seconds=nominal * (1 + self.jitter * max(-1.0, min(1.0, spread))))
 
     def after_attempt(
-        self, attempt: int, succeeded: bool, now: datetime, spread: float
+        self,
+        attempt: int,
+        succeeded: bool,
+        now: datetime,
+        spread: float,
+        *,
+        status_code: int | None = None,
+        retry_after: timedelta | None = None,
     ) -> NextStep:
+        """After attempt number ``attempt``, answered ``status_code`` (None: no answer)
+        with ``retry_after`` (the wait its ``Retry-After`` asked for, if any)."""
         if succeeded:
             return NextStep(DeliveryStatus.DELIVERED, None)
+        if status_code == GONE:
+            return NextStep(
+                DeliveryStatus.FAILED,
+                None,
+                failure="The endpoint answered 410 Gone: it asked for no more messages, "
+                "and was deactivated.",
+                endpoint_gone=True,
+            )
         if attempt >= self.max_attempts:
-            return NextStep(DeliveryStatus.FAILED, None)
-        return NextStep(DeliveryStatus.PENDING, now + self.delay_after(attempt, spread))
+            return NextStep(
+                DeliveryStatus.FAILED, None, failure=f"No 2xx answer in {attempt} attempts."
+            )
+        wait = self.delay_after(attempt, spread)
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.longest_delay))
+        return NextStep(DeliveryStatus.PENDING, now + wait)

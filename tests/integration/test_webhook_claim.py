@@ -1,9 +1,13 @@
-"""The fair claim (migration 0012) against PostgreSQL, through the outbox repository:
-organisations take turns whatever their backlog, none holds more leases than its cap
-(two claims at once included), and a lease that runs out is claimed again.
+"""The fair claim (migrations 0012 and 0017) against PostgreSQL, through the outbox
+repository: organisations take turns whatever their backlog, none holds more leases
+than its cap (two claims at once included), a lease that runs out is claimed again,
+and an inactive endpoint's deliveries are parked: out of the claim's index, so that a
+backlog of them costs a claim nothing, and due again, at once, when it is active again,
+whoever changes ``active`` (the API, the deliverer on a 410, a data fix).
 
 On a database of its own: a claim looks across every organisation, and the session's
-database holds what other tests left due.
+database holds what other tests left due. A claim's cost is judged by the buffers it
+touches (``EXPLAIN (ANALYZE, BUFFERS)``), never by its time.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -24,6 +29,11 @@ from tests.support.database import owner_connection, wait_for_a_lock_wait
 from tests.support.webhooks import SeededEndpoint, outbox_of_its_own, seed_due, seed_endpoint
 
 LEASE = timedelta(minutes=1)
+#: Enough that walking it would cost a claim over a thousand buffers; quick to write.
+BACKLOG = 50_000
+#: What a claim may touch beyond the same claim without the backlog (its plans may
+#: differ a little, reading a few more index pages): far below what walking costs.
+SLACK = 64
 
 
 @pytest.fixture(scope="module")
@@ -208,15 +218,21 @@ def test_a_retry_waits_for_its_time_and_a_paused_endpoint_for_its_resumption(
 ) -> None:
     endpoint = seed_endpoint(owner)
     seed_due(owner, endpoint)
-    due = claim(app)
-    assert due is not None
-    assert give_back(app, due, delivered=False)  # the retry falls due in an hour
+    retried = claim(app)
+    assert retried is not None
+    assert give_back(app, retried, delivered=False)  # the retry falls due in an hour
     assert claim(app) is None
     seed_due(owner, endpoint)
-    owner.execute("UPDATE webhooks SET active = false WHERE id = %s", (endpoint.webhook_id,))
+    on_its_way = claim(app)
+    assert on_its_way is not None
+    _set_active(owner, endpoint, False)  # paused while a message is on its way
+    assert give_back(app, on_its_way, delivered=False)  # its retry is parked with the rest
+    assert _due_of(owner, endpoint) == (2, 0)
     assert claim(app) is None
-    owner.execute("UPDATE webhooks SET active = true WHERE id = %s", (endpoint.webhook_id,))
-    assert claim(app) is not None
+    _set_active(owner, endpoint, True)  # resumed: all due at once, the retries' waits waived
+    assert _due_of(owner, endpoint) == (0, 2)
+    resumed = [claim(app) for _ in range(2)]
+    assert {d.id for d in resumed if d is not None} == {retried.id, on_its_way.id}
 
 
 def test_claims_at_once_spread_over_organisations_and_wait_only_for_a_moment(
@@ -283,3 +299,82 @@ def test_claims_and_attempts_at_once_over_many_organisations(
         " GROUP BY d.id, d.status"
     ).fetchall()
     assert sorted(rows) == [("delivered", 1)] * 40
+
+
+def _claim_buffers(owner: psycopg.Connection) -> int:
+    """The shared buffers one claim touches (hit or read), once its plans are cached;
+    rolled back, so that it claims nothing."""
+    touched = 0
+    for _ in range(3):
+        with owner.transaction(force_rollback=True):
+            row = owner.execute(
+                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT * FROM webhook_claim_due(4)"
+            ).fetchone()
+        assert row is not None
+        plan: dict[str, Any] = row[0][0]["Plan"]
+        touched = int(plan["Shared Hit Blocks"]) + int(plan["Shared Read Blocks"])
+    return touched
+
+
+def _backlog(owner: psycopg.Connection, endpoint: SeededEndpoint, count: int) -> None:
+    """``count`` deliveries of one event to ``endpoint``, all due a day ago or later."""
+    (first,) = seed_due(owner, endpoint)
+    owner.execute(
+        "INSERT INTO webhook_deliveries (org_id, id, webhook_id, event_id, next_attempt_at)"
+        " SELECT org_id, gen_random_uuid(), webhook_id, event_id,"
+        "        now() - interval '1 day' + n * interval '1 ms'"
+        " FROM webhook_deliveries, generate_series(1, %s) AS n WHERE id = %s",
+        (count - 1, first),
+    )
+
+
+def _set_active(owner: psycopg.Connection, endpoint: SeededEndpoint, active: bool) -> None:
+    """As a data fix would: straight in the table, as the owner."""
+    owner.execute("UPDATE webhooks SET active = %s WHERE id = %s", (active, endpoint.webhook_id))
+
+
+def _due_of(owner: psycopg.Connection, endpoint: SeededEndpoint) -> tuple[int, int]:
+    """The endpoint's pending deliveries: parked, and due now (not parked)."""
+    row = owner.execute(
+        "SELECT count(*) FILTER (WHERE parked),"
+        " count(*) FILTER (WHERE NOT parked AND next_attempt_at <= now())"
+        " FROM webhook_deliveries WHERE webhook_id = %s AND status = 'pending'",
+        (endpoint.webhook_id,),
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def test_a_parked_backlog_costs_the_claim_nothing(app: Flask, owner: psycopg.Connection) -> None:
+    stuck, others = seed_endpoint(owner), [seed_endpoint(owner) for _ in range(3)]
+    for endpoint in others:
+        seed_due(owner, endpoint)
+    # An endpoint of the same organisation as the backlog, with a delivery due after it.
+    owner.execute(
+        "INSERT INTO webhooks (org_id, id, url, events, secret)"
+        " SELECT org_id, gen_random_uuid(), url, events, secret FROM webhooks WHERE id = %s",
+        (stuck.webhook_id,),
+    )
+    owner.execute("ANALYZE webhook_deliveries")
+    without_backlog = _claim_buffers(owner)
+
+    _backlog(owner, stuck, BACKLOG)
+    _set_active(owner, stuck, False)
+    # As autovacuum soon does after so large an update: the index entries of the
+    # versions before parking go (until then, a claim steps over them page by page).
+    owner.execute("VACUUM (ANALYZE) webhook_deliveries")
+    with_backlog = _claim_buffers(owner)
+    assert with_backlog <= without_backlog + SLACK, (with_backlog, without_backlog)
+    assert _due_of(owner, stuck) == (BACKLOG, 0)
+
+    # The others' deliveries go as before; none of the backlog.
+    taken = [claim(app) for _ in range(4)]
+    assert {str(d.org_id) for d in taken if d is not None} == {e.org_id for e in others}
+    assert all(d is None or str(d.webhook_id) != stuck.webhook_id for d in taken)
+
+    # Active again: the whole backlog is due at once, in the order it fell due.
+    _set_active(owner, stuck, True)
+    assert _due_of(owner, stuck) == (0, BACKLOG)
+    due = claim(app)
+    assert due is not None
+    assert str(due.webhook_id) == stuck.webhook_id

@@ -1,5 +1,7 @@
 """Migration 0012: the fair claim replaces 0007's, with a lease of its own, and its
-downgrade puts 0011's schema back, leases in flight kept out of reach.
+downgrade puts 0011's schema back, leases in flight kept out of reach. Migration 0017:
+the deliveries of inactive endpoints are parked out of the claim's index, and failed
+ones say why; its downgrade puts 0012's claim and index back.
 
 Run on a database of its own: going down and up again must not disturb the tests that
 share this session's database.
@@ -131,3 +133,60 @@ def test_the_downgrade_restores_0011_and_the_upgrade_returns(own_url: str) -> No
         rows = owner.execute("SELECT count(*) FROM webhook_deliveries WHERE leased_until IS NULL")
         assert rows.fetchone() == (3,)
         assert _claim_as_request_role(owner, "webhook_claim_due(4)") == [(endpoint.org_id, waiting)]
+
+
+def _claim_index_and_body(owner: psycopg.Connection) -> tuple[str, str]:
+    row = owner.execute(
+        "SELECT pg_get_expr(i.indpred, i.indrelid),"
+        " (SELECT prosrc FROM pg_proc WHERE proname = 'webhook_claim_due')"
+        " FROM pg_index i"
+        " WHERE i.indexrelid = 'ix_webhook_deliveries_pending_org_id_next_attempt_at'::regclass"
+    ).fetchone()
+    assert row is not None
+    return str(row[0]), str(row[1])
+
+
+def test_0017_parks_what_waits_and_says_why_deliveries_failed(own_url: str) -> None:
+    config = alembic_config(own_url)
+    with owner_connection(own_url) as owner:
+        command.downgrade(config, "0016")
+        paused, live = seed_endpoint(owner), seed_endpoint(owner)
+        try:
+            seed_due(owner, paused, 2)
+            (failed,) = seed_due(owner, live)
+            owner.execute(
+                "UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL,"
+                " attempts = 8 WHERE id = %s",
+                (failed,),
+            )
+            # Before any trigger: nothing is parked yet.
+            owner.execute("UPDATE webhooks SET active = false WHERE id = %s", (paused.webhook_id,))
+            command.upgrade(config, "head")
+            parked = owner.execute(
+                "SELECT webhook_id::text, count(*) FROM webhook_deliveries"
+                " WHERE parked AND status = 'pending' GROUP BY webhook_id"
+            )
+            assert parked.fetchall() == [(paused.webhook_id, 2)]
+            failure = owner.execute(
+                "SELECT failure FROM webhook_deliveries WHERE id = %s", (failed,)
+            )
+            assert failure.fetchone() == ("No 2xx answer in 8 attempts.",)
+            predicate, body = _claim_index_and_body(owner)
+            assert "NOT parked" in predicate
+            assert body.count("AND NOT d.parked") == 4
+
+            command.downgrade(config, "0016")
+            predicate, body = _claim_index_and_body(owner)
+            assert "parked" not in predicate + body
+            pending = owner.execute(
+                "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'"
+                " AND webhook_id = %s",
+                (paused.webhook_id,),
+            )
+            assert pending.fetchone() == (2,)
+        finally:
+            command.upgrade(config, "head")
+            # The other tests here count every delivery: none of these is left.
+            owner.execute(
+                "DELETE FROM organisations WHERE id IN (%s, %s)", (paused.org_id, live.org_id)
+            )

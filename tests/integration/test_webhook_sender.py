@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from service.adapters.webhook_sender import HttpWebhookSender
 from service.application.webhook_ports import OutgoingMessage
 from service.domain.webhooks import new_signing_secret
@@ -19,9 +21,22 @@ from tests.support.webhooks import LoopbackOnlyHosts, receiver
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 
+def _whole_request(received: bytes) -> bool:
+    """The head, and as much body as it announces (an answer sent before the body is
+    read, then the close, would reset the connection under the sender)."""
+    head, ended, body = received.partition(b"\r\n\r\n")
+    lengths = [
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    ]
+    return bool(ended) and len(body) >= sum(lengths)
+
+
 @contextmanager
-def dripping_receiver(gap: float) -> Iterator[str]:
-    """Reads the request, then answers 200 one byte every ``gap`` seconds."""
+def dripping_receiver(gap: float, answer: bytes = ANSWER) -> Iterator[str]:
+    """Reads the request, then answers (200, by default) one byte every ``gap``
+    seconds."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(10)
     stop = threading.Event()
@@ -34,12 +49,12 @@ def dripping_receiver(gap: float) -> Iterator[str]:
         with connection:
             connection.settimeout(10)
             received = b""
-            while b"\r\n\r\n" not in received:
+            while not _whole_request(received):
                 chunk = connection.recv(4096)
                 if not chunk:
                     return
                 received += chunk
-            for byte in ANSWER:
+            for byte in answer:
                 if stop.wait(gap):
                     return
                 try:
@@ -89,3 +104,21 @@ def test_each_attempt_has_its_own_time_on_a_kept_connection() -> None:
         sender.close()
     assert (first.status_code, second.status_code) == (200, 200), (first, second)
     assert len(rx.received) == 2
+
+
+@pytest.mark.parametrize("status", [429, 503, 500])
+def test_the_answers_retry_after_is_passed_on(status: int) -> None:
+    answer = (
+        f"HTTP/1.1 {status} Busy\r\nRetry-After: Fri, 27 Nov 2026 14:00:00 GMT\r\n"
+        "Content-Length: 0\r\nConnection: close\r\n\r\n"
+    ).encode()
+    sender = HttpWebhookSender(LoopbackOnlyHosts(), timeout_seconds=5)
+    try:
+        with dripping_receiver(gap=0, answer=answer) as url:
+            result = sender.send(_message(url), datetime.now(UTC))
+        with receiver() as rx:  # none sent: none passed on
+            plain = sender.send(_message(rx.url), datetime.now(UTC))
+    finally:
+        sender.close()
+    assert (result.status_code, result.retry_after) == (status, "Fri, 27 Nov 2026 14:00:00 GMT")
+    assert (plain.status_code, plain.retry_after) == (200, None)

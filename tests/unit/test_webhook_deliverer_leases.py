@@ -67,9 +67,12 @@ class RecordingUnitOfWork:
 class RecordingSender:
     longest_attempt = timedelta(seconds=10)
 
-    def __init__(self, journal: Journal, status_code: int | None = 200) -> None:
+    def __init__(
+        self, journal: Journal, status_code: int | None = 200, retry_after: str | None = None
+    ) -> None:
         self.journal = journal
         self.status_code = status_code
+        self.retry_after = retry_after
         self.sent: list[OutgoingMessage] = []
 
     def send(self, message: OutgoingMessage, now: datetime) -> SendResult:
@@ -77,7 +80,8 @@ class RecordingSender:
         assert self.journal.open_units == 0
         self.journal.entries.append(("send",))
         self.sent.append(message)
-        return SendResult(self.status_code, None if self.status_code else "timeout", 12)
+        error = None if self.status_code else "timeout"
+        return SendResult(self.status_code, error, 12, self.retry_after)
 
     def close(self) -> None: ...
 

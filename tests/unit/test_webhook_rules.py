@@ -12,7 +12,7 @@ from standardwebhooks import Webhook as Verifier
 from service.adapters.webhook_sender import HttpWebhookSender, ResolvingHosts, signed_headers
 from service.application.webhook_ports import OutgoingMessage
 from service.domain.errors import Conflict, Invalid
-from service.domain.webhook_events import Change, webhook_event_of
+from service.domain.webhook_events import DATA_FIELDS, PUBLISHED, Change, webhook_event_of
 from service.domain.webhook_retries import DeliveryStatus, RetrySchedule
 from service.domain.webhooks import (
     MAX_WEBHOOKS_PER_ORGANISATION,
@@ -273,3 +273,13 @@ def test_only_subscribable_changes_publish_and_only_chosen_fields() -> None:
     assert member is not None
     assert set(member.data) == {"member_id", "email", "name", "status", "actor_id"}
     assert member.payload()["timestamp"] == NOW.isoformat()
+
+
+def test_each_event_types_data_has_the_fields_its_documentation_lists() -> None:
+    for (entity_type, action), (event_type, _data) in PUBLISHED.items():
+        event = webhook_event_of(_change(entity_type, action, {"type": "self"}), NOW)
+        assert event is not None
+        assert list(event.data) == list(DATA_FIELDS[event_type]), event_type
+    peer = webhook_event_of(_change("review", "submitted", {"type": "peer"}), NOW)
+    assert peer is not None
+    assert list(peer.data) == [f for f in DATA_FIELDS["review.submitted"] if f != "reviewer_id"]

@@ -23,6 +23,7 @@ from service.api.webhooks.schemas import (
 from service.application import webhooks as use_cases
 from service.application.webhook_ports import DeliveryRecord
 from service.domain.access import AccessRole, Scope
+from service.domain.webhook_events import DATA_FIELDS
 from service.domain.webhooks import EVENT_TYPES, MAX_WEBHOOKS_PER_ORGANISATION, Webhook
 
 ADMINS = [AccessRole.ADMIN]
@@ -37,6 +38,17 @@ An organisation keeps at most {MAX_WEBHOOKS_PER_ORGANISATION} webhooks, active a
 inactive together (each event is sent once to every subscribed endpoint, and all
 organisations share the deliverers): one more answers 409. Delete one first, or
 subscribe an existing endpoint to more events."""
+
+
+def _data_fields() -> str:
+    """One line per event type: its ``data``, field by field (``DATA_FIELDS``)."""
+    return "\n".join(
+        f"- `{event_type}`: "
+        + "; ".join(f"`{name}` ({meaning})" for name, meaning in DATA_FIELDS[event_type].items())
+        + "."
+        for event_type in EVENT_TYPES
+    )
+
 
 blp = Blueprint(
     "webhooks",
@@ -56,10 +68,21 @@ secret after `whsec_`; during a rotation's grace period, a second signature with
 previous secret follows, space-separated. Answer 2xx within 10 seconds (connecting
 and sending included); anything else (a redirect too) is retried with exponential
 backoff and jitter (after about 30 s, 2 min, 8 min, 32 min, 2 h, 8 h, 8 h), then
-marked failed.
+marked failed. A `Retry-After` header (seconds or an HTTP date) on a failed answer,
+a 429 or 503 say, puts the next attempt no earlier than it asks, up to 8 hours away.
+410 Gone is not retried: the delivery is marked failed and the endpoint made inactive
+(set `active` again to resume).
+
+Events are delivered with no ordering guarantee: a retry, or several deliverers at
+work, can bring an event after a later one. Receivers that care about order should
+order them by the payload's `timestamp` (the time of the change), and deduplicate on
+`webhook-id`.
 
 Event data carries ids and the state after the change, never secrets, never the
-content of a review, and never the reviewer of a peer or upward review.""",
+content of a review, and never the reviewer of a peer or upward review:
+
+"""
+    + _data_fields(),
 )
 
 
@@ -119,7 +142,11 @@ class WebhookById(MethodView):
     @blp.answers_with_etag
     def patch(self, body: dict[str, Any], webhook_id: UUID) -> Webhook:
         """Change the URL, events, description or `active`; `If-Match` is honoured when
-        sent. Deliveries already queued go to the new URL."""
+        sent. Deliveries already queued go to the new URL. Those queued of event types
+        the endpoint no longer subscribes to are marked failed (their `failure` says
+        why) and never sent, even if it subscribes again; one already on its way may
+        still arrive. Made inactive, the endpoint gets no new events and its queued
+        deliveries wait; active again, they fall due at once."""
         webhook = use_cases.update_webhook(context(), webhook_id, body, if_match_version())
         return with_etag(webhook)
 

@@ -38,8 +38,9 @@ class WebhookSchema(Schema):
     active = StrictBoolean(
         load_default=True,
         metadata={
-            "description": "Inactive endpoints get no new events, and their pending "
-            "deliveries wait until they are active again."
+            "description": "Inactive endpoints get no new events; their pending "
+            "deliveries wait, and fall due at once when they are active again. An "
+            "endpoint whose receiver answers 410 Gone is made inactive by the service."
         },
     )
     previous_secret_expires_at = ma.fields.DateTime(
@@ -117,9 +118,21 @@ class DeliverySchema(Schema):
     next_attempt_at = ma.fields.DateTime(
         allow_none=True,
         metadata={
-            "description": "When a pending delivery is tried next. While an attempt is on "
-            "its way, when it would be tried again should that attempt never report back."
+            "description": "When a pending delivery falls due: at once for a new one, then "
+            "by the retry schedule (or later, when the receiver's `Retry-After` asks). It "
+            "stays as it is while an attempt is on its way (the attempt's outcome sets "
+            "the next one), and while the endpoint is inactive: the delivery waits, and "
+            "falls due at once when the endpoint is active again. Null once delivered "
+            "or failed."
         },
     )
     delivered_at = ma.fields.DateTime(allow_none=True)
     attempts = ma.fields.List(ma.fields.Nested(AttemptSchema))
+    failure = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Why a failed delivery was given up: no 2xx answer in every "
+            "attempt, the endpoint answered 410 Gone, or the endpoint stopped subscribing "
+            "to the event type. Null unless failed."
+        },
+    )
