@@ -11,7 +11,7 @@ import builtins
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, select, text
 
 from service.adapters import review_list, tables
 from service.adapters.reporting_lines import reports_to
@@ -19,7 +19,9 @@ from service.adapters.repositories import Repository
 from service.application.cycle_ports import (
     HandedOver,
     ListedReviews,
+    RatingSheet,
     ReviewContext,
+    ReviewExpectation,
     ReviewFilters,
     Withdrawn,
 )
@@ -90,6 +92,45 @@ class SqlReviewRepository(Repository[Review]):
             select(reports_to(org, review.reviewee_id, me).label("oversees"), own.label("own"))
         ).one()
         return ReviewContext(bool(row.oversees), row.own)
+
+    def rating_sheet(self, cycle_id: UUID, reviewee_id: UUID) -> RatingSheet:
+        org = self.org_id
+        cc, ce, p = (
+            tables.cycle_competencies.c,
+            tables.cycle_expectations.c,
+            tables.cycle_participants.c,
+        )
+        # The reviewee's role at launch (null: none, or not a participant), found once.
+        role = (
+            select(p.product_role_id)
+            .where(p.org_id == org, p.cycle_id == cycle_id, p.member_id == reviewee_id)
+            .scalar_subquery()
+        )
+        rows = self.session.execute(
+            select(cc.competency_id, ce.expected_score, ce.description, role.label("role_id"))
+            .select_from(tables.cycle_competencies)
+            .outerjoin(
+                tables.cycle_expectations,
+                and_(
+                    ce.org_id == cc.org_id,
+                    ce.cycle_id == cc.cycle_id,
+                    ce.competency_id == cc.competency_id,
+                    ce.role_id == role,
+                ),
+            )
+            .where(cc.org_id == org, cc.cycle_id == cycle_id)
+            .order_by(cc.position, cc.key)
+        ).all()
+        order = tuple(row.competency_id for row in rows)
+        if not rows or rows[0].role_id is None:
+            return RatingSheet(order, None)
+        return RatingSheet(
+            order,
+            tuple(
+                ReviewExpectation(row.competency_id, row.expected_score, row.description)
+                for row in rows
+            ),
+        )
 
     def peer_reviewers(self, cycle_id: UUID, reviewee_id: UUID) -> builtins.list[UUID]:
         rows = self.session.execute(

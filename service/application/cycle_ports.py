@@ -146,6 +146,27 @@ class ReviewRecord:
     ratings: tuple[RatingRecord, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewExpectation:
+    """What the reviewee's role, as the cycle snapshotted it, expects of one competency:
+    shown to reviewers beside the rating. Both null where the role sets none for it."""
+
+    competency_id: UUID
+    expected_score: int | None
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RatingSheet:
+    """What one review is rated against, from the cycle's snapshot: its competencies in
+    order, and what the reviewee's snapshotted role expects of each (None when the
+    reviewee has no role in the snapshot: an upward review's manager who does not take
+    part in the cycle, or a participant launched without one)."""
+
+    competency_ids: tuple[UUID, ...]
+    expectations: tuple[ReviewExpectation, ...] | None
+
+
 #: A listed review, as the database writes it for the API (``ReviewSchema``): whether
 #: the viewer wrote it, its type, status and cycle state (their enumerations' values:
 #: what the visibility rules still decide on), then two pieces of its JSON object: all
@@ -318,6 +339,11 @@ class ReviewRepository(Protocol):
         ...
 
     def context(self, review: Review, viewer: Viewer) -> ReviewContext: ...
+
+    def rating_sheet(self, cycle_id: UUID, reviewee_id: UUID) -> RatingSheet:
+        """The cycle's competencies in order, with the reviewee's snapshotted role's
+        expectations: one statement."""
+        ...
 
     def peer_reviewers(self, cycle_id: UUID, reviewee_id: UUID) -> builtins.list[UUID]: ...
 

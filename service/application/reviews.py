@@ -16,6 +16,8 @@ from service.application.cycle_access import viewer_of
 from service.application.cycle_ports import (
     ListedReviews,
     RatingRecord,
+    RatingSheet,
+    ReviewExpectation,
     ReviewFilters,
     ReviewRecord,
 )
@@ -36,17 +38,14 @@ from service.domain.review_visibility import (
 
 @dataclass(frozen=True, slots=True)
 class ReviewView:
-    """A review as the caller may see it: its author only where they may know it."""
+    """A review as the caller may see it: its author only where they may know it; what
+    the reviewee's role expects of each competency, as the cycle snapshotted it (None
+    when the reviewee had no role in the snapshot)."""
 
     record: ReviewRecord
     reviewer_shown: bool
     allowed_actions: list[str]
-
-
-def _view(viewer: Viewer, record: ReviewRecord, shown: bool) -> ReviewView:
-    return ReviewView(
-        record, shown, review_actions(viewer, record.reviewer_id, record.status, record.cycle_state)
-    )
+    expectations: tuple[ReviewExpectation, ...] | None = None
 
 
 def record_of(review: Review, cycle_state: CycleState, order: Sequence[UUID] = ()) -> ReviewRecord:
@@ -180,24 +179,32 @@ def _load(ctx: Context, review_id: UUID, *, write: bool = False) -> _Loaded:
     return _Loaded(review, cycle, viewer, visibility.reviewer_shown)
 
 
-def _present(loaded: _Loaded, rules: ReviewRules) -> ReviewView:
-    record = record_of(loaded.review, loaded.cycle.state, rules.competency_ids)
-    return _view(loaded.viewer, record, loaded.reviewer_shown)
+def _present(loaded: _Loaded, sheet: RatingSheet) -> ReviewView:
+    record = record_of(loaded.review, loaded.cycle.state, sheet.competency_ids)
+    actions = review_actions(loaded.viewer, record.reviewer_id, record.status, record.cycle_state)
+    # The role's expectations describe the role, not the person's results: whoever may
+    # read the review reads them (an upward reviewer, their manager's role's).
+    return ReviewView(record, loaded.reviewer_shown, actions, sheet.expectations)
 
 
 def get_review(ctx: Context, review_id: UUID) -> ReviewView:
     ctx.caller.require_scope(Scope.READ)
     loaded = _load(ctx, review_id)
-    return _present(loaded, _rules(ctx, loaded.cycle))
+    return _present(loaded, _sheet(ctx, loaded))
 
 
-def _rules(ctx: Context, cycle: ReviewCycle) -> ReviewRules:
+def _sheet(ctx: Context, loaded: _Loaded) -> RatingSheet:
+    """The cycle's competencies (in order) as its snapshot has them, with what the
+    reviewee's snapshotted role expects of each: one statement."""
+    return ctx.uow.reviews.rating_sheet(loaded.cycle.id, loaded.review.reviewee_id)
+
+
+def _rules(cycle: ReviewCycle, sheet: RatingSheet) -> ReviewRules:
     """The cycle's scale and competencies (in order), as its snapshot has them."""
-    competencies = ctx.uow.cycles.competencies(cycle.id)
     return ReviewRules(
         scale_min=cycle.scale_min or 0,
         scale_max=cycle.scale_max or 0,
-        competency_ids=tuple(c.competency_id for c in competencies),
+        competency_ids=sheet.competency_ids,
     )
 
 
@@ -221,8 +228,8 @@ def save_review(
     loaded = _authored(ctx, review_id, expected_version)
     review, cycle = loaded.review, loaded.cycle
     starting = review.status is ReviewStatus.NOT_STARTED
-    rules = _rules(ctx, cycle)
-    review.save_draft(ratings, values, rules, cycle.state, ctx.now())
+    sheet = _sheet(ctx, loaded)
+    review.save_draft(ratings, values, _rules(cycle, sheet), cycle.state, ctx.now())
     if starting:
         audit.record(
             ctx,
@@ -233,15 +240,15 @@ def save_review(
             after=review.audit_facts(),  # whom it is about: hidden from them
         )
     ctx.uow.commit()
-    return _present(loaded, rules)
+    return _present(loaded, sheet)
 
 
 def submit_review(ctx: Context, review_id: UUID, expected_version: int | None) -> ReviewView:
     loaded = _authored(ctx, review_id, expected_version)
     review, cycle = loaded.review, loaded.cycle
     before = {"status": review.status.value}
-    rules = _rules(ctx, cycle)
-    review.submit(rules, cycle.state, ctx.now())
+    sheet = _sheet(ctx, loaded)
+    review.submit(_rules(cycle, sheet), cycle.state, ctx.now())
     audit.record(
         ctx,
         entity_type="review",
@@ -251,7 +258,7 @@ def submit_review(ctx: Context, review_id: UUID, expected_version: int | None) -
         after=review.audit_facts(),
     )
     ctx.uow.commit()
-    return _present(loaded, rules)
+    return _present(loaded, sheet)
 
 
 def reopen_review(ctx: Context, review_id: UUID, expected_version: int | None) -> ReviewView:
@@ -261,7 +268,7 @@ def reopen_review(ctx: Context, review_id: UUID, expected_version: int | None) -
     loaded = _load(ctx, review_id, write=True)
     review = loaded.review
     check_version(review.version, expected_version, required=True)
-    rules = _rules(ctx, loaded.cycle)
+    sheet = _sheet(ctx, loaded)
     review.reopen(loaded.cycle.state, ctx.now())
     audit.record(
         ctx,
@@ -272,4 +279,4 @@ def reopen_review(ctx: Context, review_id: UUID, expected_version: int | None) -
         after=review.audit_facts(),  # whom it is about: hidden from them
     )
     ctx.uow.commit()
-    return _present(loaded, rules)
+    return _present(loaded, sheet)

@@ -66,6 +66,17 @@ def present(view: ReviewView) -> dict[str, Any]:
         "promotion_recommendation": _value(record.promotion_recommendation),
         "potential": _value(record.potential),
         "allowed_actions": view.allowed_actions,
+        # One review only: lists (``listed``) leave it out.
+        "expectations": None
+        if view.expectations is None
+        else [
+            {
+                "competency_id": e.competency_id,
+                "expected_score": e.expected_score,
+                "description": e.description,
+            }
+            for e in view.expectations
+        ],
     }
     if view.reviewer_shown:
         # Times could hint at who wrote an anonymous review: shown with the author only.

@@ -57,6 +57,20 @@ class ReviewRatingSchema(Schema):
     )
 
 
+class ReviewExpectationSchema(Schema):
+    competency_id = ma.fields.UUID(dump_only=True)
+    expected_score = StrictInteger(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "On the cycle's scale; null where the role sets none for it."},
+    )
+    description = ma.fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "What the competency looks like at the role's level."},
+    )
+
+
 class ReviewSchema(Schema):
     id = ma.fields.UUID(dump_only=True)
     cycle_id = ma.fields.UUID(dump_only=True)
@@ -75,6 +89,20 @@ class ReviewSchema(Schema):
         dump_only=True, metadata=one_of(ReviewStatus, "not_started, in_progress or submitted")
     )
     ratings = ma.fields.List(ma.fields.Nested(ReviewRatingSchema))
+    expectations = ma.fields.List(
+        ma.fields.Nested(ReviewExpectationSchema),
+        dump_only=True,
+        allow_none=True,
+        metadata=sometimes_absent(
+            "What the reviewee's role expects of each competency of the cycle, in the "
+            "cycle's order, as launch snapshotted the ladder and the reviewee's role (later "
+            "edits of the ladder change nothing): shown beside the ratings to whoever may "
+            "read the review. Null when the reviewee has no role in the snapshot: an "
+            "upward review's manager who does not take part in the cycle. Only where one "
+            "review is answered (`GET /reviews/{id}` "
+            "and the writes): absent from lists."
+        ),
+    )
     summary = ma.fields.String(allow_none=True, validate=validate.Length(max=MAX_SUMMARY))
     promotion_recommendation = ma.fields.String(
         allow_none=True,
