@@ -58,10 +58,22 @@ class Webhook(TenantOwned):
     updated_at: datetime | None = None
 
     def rotate_secret(self, now: datetime, grace: timedelta) -> str:
-        """A new secret; the current one keeps signing too until ``now + grace``."""
-        keep = grace > timedelta(0)
-        self.previous_secret = self.secret if keep else None
-        self.previous_secret_expires_at = now + grace if keep else None
+        """A new secret; the current one keeps signing too until ``now + grace``.
+
+        Rotated again within a grace period, the secret that grace was for keeps signing
+        (until the later of the two ends), not the one in between: receivers still hold
+        the older one, and a client rotates again mostly because it lost the answer that
+        showed the one in between. No grace ends every earlier secret at once."""
+        if grace <= timedelta(0):
+            self.previous_secret, self.previous_secret_expires_at = None, None
+        else:
+            expires = now + grace
+            pending = self.previous_secret_expires_at
+            if self.previous_secret is None or pending is None or pending <= now:
+                self.previous_secret = self.secret
+            else:
+                expires = max(expires, pending)
+            self.previous_secret_expires_at = expires
         self.secret = new_signing_secret()
         return self.secret
 

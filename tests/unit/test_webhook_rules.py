@@ -214,6 +214,26 @@ def test_a_rotation_keeps_the_previous_secret_signing_for_its_grace_period() -> 
     assert (webhook.previous_secret, webhook.previous_secret_expires_at) == (None, None)
 
 
+def test_a_second_rotation_within_the_grace_keeps_the_secret_receivers_hold() -> None:
+    """Rotated again (say the first answer was lost): the original, which receivers
+    still hold, keeps signing until the later grace ends; the one in between stops."""
+    original = new_signing_secret()
+    webhook = Webhook(uuid.uuid4(), uuid.uuid4(), "https://x.example", ["cycle.launched"], original)
+    between = webhook.rotate_secret(NOW, timedelta(hours=24))
+    newest = webhook.rotate_secret(NOW + timedelta(hours=1), timedelta(hours=24))
+    assert webhook.previous_secret == original
+    assert webhook.previous_secret_expires_at == NOW + timedelta(hours=25)
+    keys = signing_secrets(
+        webhook.secret, webhook.previous_secret, webhook.previous_secret_expires_at, NOW
+    )
+    assert keys == [newest, original]
+    assert between not in keys
+    # Once that grace has passed, a rotation keeps the current secret, as the first did.
+    after = NOW + timedelta(hours=26)
+    latest = webhook.rotate_secret(after, timedelta(hours=24))
+    assert (webhook.previous_secret, webhook.secret) == (newest, latest)
+
+
 def test_signed_headers_verify_with_the_standard_webhooks_library() -> None:
     secrets = [new_signing_secret(), new_signing_secret()]
     message = OutgoingMessage("https://x.example", "evt_1", '{"type":"cycle.launched"}', secrets)

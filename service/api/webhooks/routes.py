@@ -176,7 +176,10 @@ class RotateSecret(MethodView):
     def post(self, body: dict[str, Any], webhook_id: UUID) -> Webhook:
         """A new secret, shown only in this answer. Messages are signed with both the
         new and the previous secret during the grace period, so receivers can switch
-        over without rejecting any."""
+        over without rejecting any. Rotated again within a grace period (say, the answer
+        was lost), the secret that grace was for keeps signing, until the later of the
+        two periods ends; the secret in between stops. A grace of 0 stops every earlier
+        secret at once."""
         webhook = use_cases.rotate_secret(context(), webhook_id, _grace(body), if_match_version())
         return with_etag(webhook)
 
