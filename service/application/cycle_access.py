@@ -8,7 +8,7 @@ from uuid import UUID
 from service.application.context import Context
 from service.application.cycle_ports import CycleCompetency, CycleLock
 from service.domain.access import Principal, Scope
-from service.domain.cycle import ReviewCycle, manages_cycle
+from service.domain.cycle import ReviewCycle, manages_cycle, runs_cycles
 from service.domain.errors import Forbidden, NotFound
 from service.domain.review_visibility import Viewer
 
@@ -20,6 +20,9 @@ class CycleView:
     allowed_actions: list[str]
     #: The snapshotted competencies (only on a single cycle's read).
     competencies: list[CycleCompetency] | None = None
+    #: Whom the cycle chose by name (``member_ids``): for those who run cycles. A PM
+    #: taking part learns nothing of who else was chosen.
+    shows_chosen_members: bool = True
 
 
 def viewer_of(caller: Principal) -> Viewer:
@@ -62,4 +65,5 @@ def cycle_view(
         participant_count,
         cycle.allowed_actions(manages_cycle(ctx.caller, cycle), participant_count),
         competencies,
+        shows_chosen_members=runs_cycles(ctx.caller),
     )

@@ -214,3 +214,17 @@ def test_chosen_members_are_checked_again_at_launch(orgs: OrgFactory) -> None:
     expect(team.head.api.patch(f"{CYCLES}/{draft['id']}", json=chosen), 200)
     launched = expect(team.head.api.post(f"{CYCLES}/{draft['id']}/launch"), 200)
     assert launched["participant_count"] == 1
+
+
+def test_a_pm_taking_part_does_not_learn_who_else_was_chosen(orgs: OrgFactory) -> None:
+    org = orgs.create()
+    team = build_team(org, pms=2)
+    chosen = [p.id for p in team.pms]
+    cid = launched_cycle(org.admin.api, member_ids=chosen)["id"]
+    pm = team.pms[0].api
+    seen = expect(pm.get(f"{CYCLES}/{cid}"), 200)
+    assert "member_ids" not in seen
+    assert seen["participant_count"] == 2
+    assert all("member_ids" not in c for c in expect(pm.get(CYCLES), 200))
+    assert expect(org.admin.api.get(f"{CYCLES}/{cid}"), 200)["member_ids"] == chosen
+    assert expect(team.head.api.get(f"{CYCLES}/{cid}"), 200)["member_ids"] == chosen

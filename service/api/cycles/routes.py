@@ -73,6 +73,8 @@ def present(view: CycleView) -> dict[str, Any]:
     )
     if view.competencies is not None:
         shown["competencies"] = view.competencies
+    if not view.shows_chosen_members:
+        del shown["member_ids"]
     return shown
 
 

@@ -72,7 +72,10 @@ class CycleSchema(Schema):
         ma.fields.UUID(),
         allow_none=True,
         validate=validate.Length(max=MAX_CHOSEN),
-        metadata={"description": "Participants: exactly these active members."},
+        metadata=sometimes_absent(
+            "Participants: exactly these active members. Absent for a caller who does"
+            " not run cycles (a PM): who else was chosen is not theirs to know."
+        ),
     )
     state = ma.fields.String(
         dump_only=True,
