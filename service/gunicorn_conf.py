@@ -20,7 +20,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.glogging import Logger
 
-from service.api.errors import reason_phrase
+from service.api.errors import error_payload
 from service.logs import FORMAT, RENAMED
 
 control_socket_disable = True
@@ -41,10 +41,10 @@ logger_class = ServiceLogger
 def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
     """gunicorn's ``util.write_error``, answering in the API's error shape. gunicorn offers
     no hook for these answers; its workers call this module function for every one."""
-    status = reason_phrase(status_int)
-    body = json.dumps({"code": status_int, "status": status, "message": mesg or status})
+    payload = error_payload(status_int, mesg)
+    body = json.dumps(payload)
     head = (
-        f"HTTP/1.1 {status_int} {status}\r\n"
+        f"HTTP/1.1 {status_int} {payload['status']}\r\n"
         "Connection: close\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {len(body.encode())}\r\n\r\n"

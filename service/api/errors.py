@@ -47,21 +47,26 @@ def reason_phrase(code: int) -> str:
     return PINNED_PHRASES.get(code) or HTTPStatus(code).phrase
 
 
+def error_payload(code: int, message: str | None = None, errors: Any = None) -> dict[str, Any]:
+    """The one error shape, whoever answers: the app, or gunicorn before it
+    (``service.gunicorn_conf``)."""
+    payload: dict[str, Any] = {
+        "code": code,
+        "status": reason_phrase(code),
+        "message": message or HTTPStatus(code).description or reason_phrase(code),
+    }
+    if errors:
+        payload["errors"] = errors
+    return payload
+
+
 def error_response(
     code: int,
     message: str | None = None,
     errors: Any = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    status = HTTPStatus(code)
-    payload: dict[str, Any] = {
-        "code": code,
-        "status": reason_phrase(code),
-        "message": message or status.description or reason_phrase(code),
-    }
-    if errors:
-        payload["errors"] = errors
-    response = jsonify(payload)
+    response = jsonify(error_payload(code, message, errors))
     response.status_code = code
     for name, value in (headers or {}).items():
         response.headers[name] = value

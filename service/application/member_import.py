@@ -77,7 +77,7 @@ def import_members(
     created = [p for p in planned.values() if p.email not in existing]
     changed = [p for p in planned.values() if p.email in existing and p != existing[p.email]]
     admin = AccessRole.ADMIN.value
-    if any(p.access_role == admin != existing[p.email].access_role for p in changed):
+    if any(p.access_role == admin and existing[p.email].access_role != admin for p in changed):
         require_every_scope(ctx, "Making someone an admin")
     teams = list(lookup.new_teams.values())
     import_id = uuid.uuid4()

@@ -62,6 +62,7 @@ TRANSITIONS: dict[CycleAction, tuple[frozenset[CycleState], CycleState]] = {
     CycleAction.CANCEL: (frozenset({CycleState.DRAFT, CycleState.ACTIVE}), CycleState.CANCELLED),
 }
 
+DUE_DATES = ("self_review_due", "manager_review_due", "peer_review_due")
 #: Fields a draft may change freely; after launch only the name and due dates.
 DRAFT_FIELDS = frozenset(
     {
@@ -69,22 +70,14 @@ DRAFT_FIELDS = frozenset(
         "period_start",
         "period_end",
         "review_types",
-        "self_review_due",
-        "manager_review_due",
-        "peer_review_due",
+        *DUE_DATES,
         "max_peers_per_reviewee",
         "allow_self_nomination",
         "team_ids",
         "member_ids",
     }
 )
-LAUNCHED_FIELDS = frozenset({"name", "self_review_due", "manager_review_due", "peer_review_due"})
-#: The review types with a due date of their own, and its field.
-DUE_DATES = {
-    ReviewType.SELF: "self_review_due",
-    ReviewType.PEER: "peer_review_due",
-    ReviewType.MANAGER: "manager_review_due",
-}
+LAUNCHED_FIELDS = frozenset({"name", *DUE_DATES})
 SELECTION_FIELDS = frozenset({"team_ids", "member_ids"})
 
 
@@ -194,7 +187,7 @@ class ReviewCycle(TenantOwned):
         """A review is due once the period it looks back on has begun, at the earliest."""
         return {
             name: ["Must be on or after period_start."]
-            for name in DUE_DATES.values()
+            for name in DUE_DATES
             if (due := getattr(self, name)) is not None and due < self.period_start
         }
 
